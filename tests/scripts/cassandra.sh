@@ -16,7 +16,7 @@
 #   cassandra.sh status                which nodes of the run dir are running
 #   cassandra.sh log I [LINES]         tail node I's system.log
 #   cassandra.sh paths                 print the directories in use
-#   cassandra.sh wipe                  stop every node, delete the run dir
+#   cassandra.sh wipe                  kill every node, delete the run dir
 #
 # Environment:
 #   ESMOND_CASSANDRA_CACHE    jar cache, outside the repo    (~/.cache/esmond-rs/cassandra)
@@ -456,7 +456,9 @@ cmd_status() {
 
 cmd_wipe() {
   local i
-  for i in $(seq "$MAX_NODES"); do cmd_stop "$i" 2>/dev/null; done
+  # SIGKILL, not a drain: the data is deleted right after, and three sequential drains
+  # would cost ~7 s each.
+  for i in $(seq "$MAX_NODES"); do cmd_kill "$i"; done
   rm -rf "$RUN_DIR"
   note "removed $RUN_DIR"
 }

@@ -23,7 +23,9 @@ impl DataType {
     /// Returns the summary types esmond allows for this data type, besides `base`.
     pub fn allowed_summaries(self) -> &'static [SummaryType] {
         match self {
-            DataType::Integer | DataType::Float => &[SummaryType::Aggregation, SummaryType::Average],
+            DataType::Integer | DataType::Float => {
+                &[SummaryType::Aggregation, SummaryType::Average]
+            }
             DataType::Percentage => &[SummaryType::Aggregation],
             DataType::Histogram => &[SummaryType::Aggregation, SummaryType::Statistics],
             DataType::Json | DataType::Subinterval => &[],
@@ -44,12 +46,17 @@ impl EventType {
         CATALOG
             .binary_search_by(|(candidate, _)| (*candidate).cmp(name))
             .ok()
-            .map(|index| EventType { name: CATALOG[index].0, data_type: CATALOG[index].1 })
+            .map(|index| EventType {
+                name: CATALOG[index].0,
+                data_type: CATALOG[index].1,
+            })
     }
 
     /// Returns every event type of the catalog, sorted by name.
     pub fn all() -> impl Iterator<Item = EventType> {
-        CATALOG.iter().map(|&(name, data_type)| EventType { name, data_type })
+        CATALOG
+            .iter()
+            .map(|&(name, data_type)| EventType { name, data_type })
     }
 
     /// Returns the event type's name as it appears on the wire.
@@ -64,7 +71,8 @@ impl EventType {
 
     /// Returns whether the event type may declare summaries of `summary_type`.
     pub fn allows(self, summary_type: SummaryType) -> bool {
-        summary_type == SummaryType::Base || self.data_type.allowed_summaries().contains(&summary_type)
+        summary_type == SummaryType::Base
+            || self.data_type.allowed_summaries().contains(&summary_type)
     }
 }
 
@@ -88,8 +96,12 @@ pub enum SummaryType {
 }
 
 impl SummaryType {
-    const ALL: [SummaryType; 4] =
-        [SummaryType::Base, SummaryType::Aggregation, SummaryType::Average, SummaryType::Statistics];
+    const ALL: [SummaryType; 4] = [
+        SummaryType::Base,
+        SummaryType::Aggregation,
+        SummaryType::Average,
+        SummaryType::Statistics,
+    ];
 
     /// Returns the name used in JSON bodies and query filters (`average`).
     pub fn json_name(self) -> &'static str {
@@ -209,9 +221,15 @@ mod tests {
 
     #[test]
     fn summary_names_have_two_spellings() {
-        assert_eq!(SummaryType::from_json_name("average"), Some(SummaryType::Average));
+        assert_eq!(
+            SummaryType::from_json_name("average"),
+            Some(SummaryType::Average)
+        );
         assert_eq!(SummaryType::from_json_name("averages"), None);
-        assert_eq!(SummaryType::from_url_name("aggregations"), Some(SummaryType::Aggregation));
+        assert_eq!(
+            SummaryType::from_url_name("aggregations"),
+            Some(SummaryType::Aggregation)
+        );
         assert_eq!(SummaryType::from_url_name("aggregation"), None);
     }
 }

@@ -24,7 +24,11 @@ impl Formatter for EsmondFormatter {
         writer.write_all(float_repr(value).as_bytes())
     }
 
-    fn write_number_str<W: ?Sized + io::Write>(&mut self, writer: &mut W, value: &str) -> io::Result<()> {
+    fn write_number_str<W: ?Sized + io::Write>(
+        &mut self,
+        writer: &mut W,
+        value: &str,
+    ) -> io::Result<()> {
         // With `arbitrary_precision` every number arrives here as text: integers pass through,
         // anything with a fraction or exponent is a float and gets Python's rendering.
         if is_integer_literal(value) {
@@ -36,12 +40,20 @@ impl Formatter for EsmondFormatter {
         }
     }
 
-    fn write_string_fragment<W: ?Sized + io::Write>(&mut self, writer: &mut W, fragment: &str) -> io::Result<()> {
+    fn write_string_fragment<W: ?Sized + io::Write>(
+        &mut self,
+        writer: &mut W,
+        fragment: &str,
+    ) -> io::Result<()> {
         let mut rest = fragment;
         while let Some(index) = rest.find(['\u{2028}', '\u{2029}']) {
             writer.write_all(rest[..index].as_bytes())?;
             let separator = &rest[index..];
-            let escaped: &[u8] = if separator.starts_with('\u{2028}') { b"\\u2028" } else { b"\\u2029" };
+            let escaped: &[u8] = if separator.starts_with('\u{2028}') {
+                b"\\u2028"
+            } else {
+                b"\\u2029"
+            };
             writer.write_all(escaped)?;
             rest = &separator['\u{2028}'.len_utf8()..];
         }
@@ -54,7 +66,9 @@ pub fn to_vec<T: Serialize + ?Sized>(value: &T) -> Vec<u8> {
     let mut out = Vec::with_capacity(256);
     let mut serializer = Serializer::with_formatter(&mut out, EsmondFormatter);
     // Serializing a `serde_json::Value` or a plain struct into memory cannot fail.
-    value.serialize(&mut serializer).expect("serializing json into memory cannot fail");
+    value
+        .serialize(&mut serializer)
+        .expect("serializing json into memory cannot fail");
     out
 }
 
@@ -71,18 +85,25 @@ mod tests {
     #[test]
     fn output_is_compact_with_python_floats() {
         let value = json!([{"ts": 1398965989, "val": 5978580000.0}, {"v": 1e-05, "w": 1e16}]);
-        assert_eq!(to_string(&value), r#"[{"ts":1398965989,"val":5978580000.0},{"v":1e-05,"w":1e+16}]"#);
+        assert_eq!(
+            to_string(&value),
+            r#"[{"ts":1398965989,"val":5978580000.0},{"v":1e-05,"w":1e+16}]"#
+        );
     }
 
     #[test]
     fn parsed_numbers_keep_their_kind() {
-        let value: serde_json::Value = serde_json::from_str(r#"{"a":5,"b":5.0,"c":2.50,"d":1E2}"#).unwrap();
+        let value: serde_json::Value =
+            serde_json::from_str(r#"{"a":5,"b":5.0,"c":2.50,"d":1E2}"#).unwrap();
         assert_eq!(to_string(&value), r#"{"a":5,"b":5.0,"c":2.5,"d":100.0}"#);
     }
 
     #[test]
     fn strings_escape_like_python() {
         let value = json!("é/\u{7f}\"\\\n\u{1}\u{2028}x\u{2029}");
-        assert_eq!(to_string(&value), "\"é/\u{7f}\\\"\\\\\\n\\u0001\\u2028x\\u2029\"");
+        assert_eq!(
+            to_string(&value),
+            "\"é/\u{7f}\\\"\\\\\\n\\u0001\\u2028x\\u2029\""
+        );
     }
 }

@@ -14,11 +14,17 @@ pub fn float_repr(value: f64) -> String {
         return "nan".to_owned();
     }
     if value.is_infinite() {
-        return if value > 0.0 { "inf".to_owned() } else { "-inf".to_owned() };
+        return if value > 0.0 {
+            "inf".to_owned()
+        } else {
+            "-inf".to_owned()
+        };
     }
     // `{:e}` gives the shortest round-trip digits in the form `-d.ddde-x`.
     let scientific = format!("{value:e}");
-    let (mantissa, exponent) = scientific.split_once('e').expect("`{:e}` always has an exponent");
+    let (mantissa, exponent) = scientific
+        .split_once('e')
+        .expect("`{:e}` always has an exponent");
     let exponent: i32 = exponent.parse().expect("`{:e}` exponent is an integer");
     let (sign, mantissa) = match mantissa.strip_prefix('-') {
         Some(rest) => ("-", rest),
@@ -39,9 +45,16 @@ pub fn float_repr(value: f64) -> String {
         return format!("{sign}{text}");
     }
     let (first, rest) = digits.split_at(1);
-    let fraction = if rest.is_empty() { String::new() } else { format!(".{rest}") };
+    let fraction = if rest.is_empty() {
+        String::new()
+    } else {
+        format!(".{rest}")
+    };
     let exponent_sign = if exponent < 0 { '-' } else { '+' };
-    format!("{sign}{first}{fraction}e{exponent_sign}{:02}", exponent.unsigned_abs())
+    format!(
+        "{sign}{first}{fraction}e{exponent_sign}{:02}",
+        exponent.unsigned_abs()
+    )
 }
 
 /// Returns Python's `str()` of a JSON number: integers in decimal, floats through [`float_repr`].
@@ -83,8 +96,10 @@ pub fn py_repr(value: &Value) -> String {
             format!("[{}]", items.join(", "))
         }
         Value::Object(map) => {
-            let entries: Vec<String> =
-                map.iter().map(|(key, value)| format!("{}: {}", string_repr(key), py_repr(value))).collect();
+            let entries: Vec<String> = map
+                .iter()
+                .map(|(key, value)| format!("{}: {}", string_repr(key), py_repr(value)))
+                .collect();
             format!("{{{}}}", entries.join(", "))
         }
     }
@@ -93,7 +108,11 @@ pub fn py_repr(value: &Value) -> String {
 /// Returns Python's `repr()` of a string: single quotes unless the text holds a single quote and
 /// no double quote, with backslash escapes for the quote, `\`, and non-printable characters.
 pub fn string_repr(text: &str) -> String {
-    let quote = if text.contains('\'') && !text.contains('"') { '"' } else { '\'' };
+    let quote = if text.contains('\'') && !text.contains('"') {
+        '"'
+    } else {
+        '\''
+    };
     let mut out = String::with_capacity(text.len() + 2);
     out.push(quote);
     for c in text.chars() {
@@ -137,15 +156,49 @@ pub fn parse_int(text: &str) -> Option<i64> {
         b'+' => (false, &trimmed[1..]),
         _ => (false, trimmed),
     };
-    if digits.is_empty() || digits.starts_with('_') || digits.ends_with('_') || digits.contains("__") {
+    if digits.is_empty()
+        || digits.starts_with('_')
+        || digits.ends_with('_')
+        || digits.contains("__")
+    {
         return None;
     }
     let mut value: i64 = 0;
     for c in digits.chars().filter(|c| *c != '_') {
         let digit = i64::from(c.to_digit(10)?);
-        value = value.checked_mul(10)?.checked_add(if negative { -digit } else { digit })?;
+        value = value
+            .checked_mul(10)?
+            .checked_add(if negative { -digit } else { digit })?;
     }
     Some(value)
+}
+
+/// Returns Python's `repr()` of a byte string (`b'…'`), as esmond quotes an undecodable body.
+pub fn bytes_repr(bytes: &[u8]) -> String {
+    let quote = if bytes.contains(&b'\'') && !bytes.contains(&b'"') {
+        b'"'
+    } else {
+        b'\''
+    };
+    let mut out = String::with_capacity(bytes.len() + 3);
+    out.push('b');
+    out.push(quote as char);
+    for &byte in bytes {
+        match byte {
+            b'\\' => out.push_str("\\\\"),
+            b'\t' => out.push_str("\\t"),
+            b'\n' => out.push_str("\\n"),
+            b'\r' => out.push_str("\\r"),
+            byte if byte == quote => {
+                out.push('\\');
+                out.push(byte as char);
+            }
+            0x20..=0x7e => out.push(byte as char),
+            other => out.push_str(&format!("\\x{other:02x}")),
+        }
+    }
+    out.push(quote as char);
+    out
 }
 
 #[cfg(test)]
@@ -190,7 +243,10 @@ mod tests {
             (json!(null), "None"),
             (json!([1, 2]), "[1, 2]"),
             (json!(["a", "b"]), "['a', 'b']"),
-            (json!({"k": "v", "n": [true, null]}), "{'k': 'v', 'n': [True, None]}"),
+            (
+                json!({"k": "v", "n": [true, null]}),
+                "{'k': 'v', 'n': [True, None]}",
+            ),
             (json!("it's"), "it's"),
             (json!(["it's"]), "[\"it's\"]"),
             (json!(["a\"b'c"]), "['a\"b\\'c']"),
@@ -206,6 +262,14 @@ mod tests {
         assert_eq!(py_str(&float), "1.0");
         let exponent: Value = serde_json::from_str("1e5").unwrap();
         assert_eq!(py_str(&exponent), "100000.0");
+    }
+
+    #[test]
+    fn bytes_render_like_python_repr() {
+        assert_eq!(bytes_repr(b"{bad"), "b'{bad'");
+        assert_eq!(bytes_repr(b"a\"b'c\n\xff"), "b'a\"b\\'c\\n\\xff'");
+        assert_eq!(bytes_repr(b"it's"), "b\"it's\"");
+        assert_eq!(bytes_repr(b"back\\slash\t"), "b'back\\\\slash\\t'");
     }
 
     #[test]

@@ -32,7 +32,10 @@ impl PostedWindow<'_> {
     fn compare(&self, other: &Self) -> Ordering {
         match (self.as_value(), other.as_value()) {
             (Value::Number(a), Value::Number(b)) => {
-                let (a, b) = (a.as_f64().unwrap_or(f64::NAN), b.as_f64().unwrap_or(f64::NAN));
+                let (a, b) = (
+                    a.as_f64().unwrap_or(f64::NAN),
+                    b.as_f64().unwrap_or(f64::NAN),
+                );
                 a.partial_cmp(&b).unwrap_or(Ordering::Equal)
             }
             (Value::String(a), Value::String(b)) => a.cmp(&b),
@@ -79,7 +82,11 @@ impl ChecksumInput<'_> {
         }
         self.parameters.sort_by(|a, b| a.0.cmp(b.0));
         for (key, value) in &self.parameters {
-            text.push_str(&format!(",{}::{}", key.to_lowercase(), py_str(value).to_lowercase()));
+            text.push_str(&format!(
+                ",{}::{}",
+                key.to_lowercase(),
+                py_str(value).to_lowercase()
+            ));
         }
         self.rows.sort_by(|a, b| {
             a.event_type
@@ -88,7 +95,12 @@ impl ChecksumInput<'_> {
                 .then_with(|| a.window.compare(&b.window))
         });
         for row in &self.rows {
-            text.push_str(&format!(",{}::{}::{}", row.event_type, row.summary_type, row.window.text()));
+            text.push_str(&format!(
+                ",{}::{}::{}",
+                row.event_type,
+                row.summary_type,
+                row.window.text()
+            ));
         }
         text
     }

@@ -111,7 +111,12 @@ pub struct Metadata {
 
 impl Metadata {
     /// Returns the rows of one event type: its base row first, then its summaries in order.
-    pub fn rows_of<'a>(&'a self, event_type: &'a str) -> impl Iterator<Item = &'a EventTypeRow> + 'a {
-        self.event_types.iter().filter(move |row| row.key.event_type == event_type)
+    pub fn rows_of<'a>(
+        &'a self,
+        event_type: &'a str,
+    ) -> impl Iterator<Item = &'a EventTypeRow> + 'a {
+        self.event_types
+            .iter()
+            .filter(move |row| row.key.event_type == event_type)
     }
 }

@@ -8,7 +8,9 @@ use std::net::IpAddr;
 use serde_json::{Map, Value};
 
 use super::checksum::{ChecksumInput, ChecksumRow, PostedWindow};
-use super::{EventTypeKey, MAX_FIELD_LENGTH, NETWORK_ELEMENT, NewMetadata, POINT_TO_POINT, Subject};
+use super::{
+    EventTypeKey, MAX_FIELD_LENGTH, NETWORK_ELEMENT, NewMetadata, POINT_TO_POINT, Subject,
+};
 use crate::catalog::{EventType, SummaryType};
 use crate::pyfmt::{is_integer_literal, parse_int, py_str};
 
@@ -118,10 +120,16 @@ const RESERVED_KEYS: [&str; 14] = [
 ];
 
 /// Subject fields as (posted name, internal name used by the checksum).
-const ADDRESS_FIELDS: [(&str, &str); 3] =
-    [("source", "source"), ("destination", "destination"), ("measurement-agent", "measurement_agent")];
-const TEXT_FIELDS: [(&str, &str); 3] =
-    [("tool-name", "tool_name"), ("input-source", "input_source"), ("input-destination", "input_destination")];
+const ADDRESS_FIELDS: [(&str, &str); 3] = [
+    ("source", "source"),
+    ("destination", "destination"),
+    ("measurement-agent", "measurement_agent"),
+];
+const TEXT_FIELDS: [(&str, &str); 3] = [
+    ("tool-name", "tool_name"),
+    ("input-source", "input_source"),
+    ("input-destination", "input_destination"),
+];
 
 impl NewMetadata {
     /// Validates a posted metadata document and computes its checksum.
@@ -151,7 +159,10 @@ impl NewMetadata {
             _ => return Err(MetadataError::EventTypesNotList),
         };
 
-        let mut input = ChecksumInput { subject_type, ..ChecksumInput::default() };
+        let mut input = ChecksumInput {
+            subject_type,
+            ..ChecksumInput::default()
+        };
         let mut rows = BTreeSet::new();
         for spec in specs {
             read_event_type(spec, &mut input.rows, &mut rows)?;
@@ -159,7 +170,12 @@ impl NewMetadata {
         let subject = read_subject(subject_type, document, &mut input)?;
         let parameters = read_parameters(document, &mut input)?;
 
-        Ok(NewMetadata { subject, parameters, event_types: rows.into_iter().collect(), checksum: input.checksum() })
+        Ok(NewMetadata {
+            subject,
+            parameters,
+            event_types: rows.into_iter().collect(),
+            checksum: input.checksum(),
+        })
     }
 }
 
@@ -175,8 +191,16 @@ fn read_event_type<'a>(
     let Some(event_type) = name.as_str().and_then(EventType::lookup) else {
         return Err(MetadataError::InvalidEventType(py_str(name)));
     };
-    checksum_rows.push(ChecksumRow { event_type: event_type.name(), summary_type: "base", window: PostedWindow::Base });
-    rows.insert(EventTypeKey { event_type: event_type.name().to_owned(), summary_type: SummaryType::Base, window: 0 });
+    checksum_rows.push(ChecksumRow {
+        event_type: event_type.name(),
+        summary_type: "base",
+        window: PostedWindow::Base,
+    });
+    rows.insert(EventTypeKey {
+        event_type: event_type.name().to_owned(),
+        summary_type: SummaryType::Base,
+        window: 0,
+    });
 
     let summaries: &[Value] = match spec.get("summaries") {
         None | Some(Value::Null) => &[],
@@ -184,7 +208,10 @@ fn read_event_type<'a>(
         Some(_) => return Err(MetadataError::SummariesNotList),
     };
     for summary in summaries {
-        let Some(type_name) = summary.as_object().and_then(|summary| summary.get("summary-type")) else {
+        let Some(type_name) = summary
+            .as_object()
+            .and_then(|summary| summary.get("summary-type"))
+        else {
             return Err(MetadataError::MissingSummaryType);
         };
         let Some(summary_type) = type_name.as_str().and_then(SummaryType::from_json_name) else {
@@ -208,7 +235,11 @@ fn read_event_type<'a>(
             summary_type: summary_type.json_name(),
             window: PostedWindow::Posted(window),
         });
-        rows.insert(EventTypeKey { event_type: event_type.name().to_owned(), summary_type, window: seconds });
+        rows.insert(EventTypeKey {
+            event_type: event_type.name().to_owned(),
+            summary_type,
+            window: seconds,
+        });
     }
     Ok(())
 }
@@ -217,7 +248,10 @@ fn read_event_type<'a>(
 fn parse_window(window: &Value) -> Result<i64, MetadataError> {
     let seconds = match window {
         Value::Number(number) if is_integer_literal(&number.to_string()) => number.as_i64(),
-        Value::Number(number) => number.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15).map(|f| f as i64),
+        Value::Number(number) => number
+            .as_f64()
+            .filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15)
+            .map(|f| f as i64),
         Value::String(text) => parse_int(text),
         _ => None,
     };
@@ -238,7 +272,10 @@ fn read_subject<'a>(
     if !point_to_point {
         for field in ["destination", "input-destination"] {
             if document.contains_key(field) {
-                return Err(MetadataError::FieldNotAllowed { field, subject_type });
+                return Err(MetadataError::FieldNotAllowed {
+                    field,
+                    subject_type,
+                });
             }
         }
     }
@@ -251,12 +288,17 @@ fn read_subject<'a>(
             continue;
         };
         let address = value.as_str().and_then(|text| text.parse::<IpAddr>().ok());
-        *slot = Some(address.ok_or_else(|| MetadataError::InvalidAddress { field, value: py_str(value) })?);
+        *slot = Some(address.ok_or_else(|| MetadataError::InvalidAddress {
+            field,
+            value: py_str(value),
+        })?);
         input.subject_fields.push((internal, value));
     }
     let mut texts: [String; 3] = Default::default();
     for (slot, (field, internal)) in texts.iter_mut().zip(TEXT_FIELDS) {
-        let Some(value) = document.get(field) else { continue };
+        let Some(value) = document.get(field) else {
+            continue;
+        };
         if value.is_null() {
             return Err(MetadataError::NullField(field));
         }
@@ -269,7 +311,10 @@ fn read_subject<'a>(
     }
     let [source, destination, measurement_agent] = addresses;
     let [tool_name, input_source, input_destination] = texts;
-    let (source, measurement_agent) = (source.expect("required"), measurement_agent.expect("required"));
+    let (source, measurement_agent) = (
+        source.expect("required"),
+        measurement_agent.expect("required"),
+    );
     Ok(match destination {
         Some(destination) => Subject::PointToPoint {
             source,
@@ -279,7 +324,12 @@ fn read_subject<'a>(
             input_source,
             input_destination,
         },
-        None => Subject::NetworkElement { source, measurement_agent, tool_name, input_source },
+        None => Subject::NetworkElement {
+            source,
+            measurement_agent,
+            tool_name,
+            input_source,
+        },
     })
 }
 
@@ -289,7 +339,10 @@ fn read_parameters<'a>(
     input: &mut ChecksumInput<'a>,
 ) -> Result<Vec<(String, String)>, MetadataError> {
     let structural = ["subject-type", "event-types"];
-    let subject_fields = ADDRESS_FIELDS.iter().chain(TEXT_FIELDS.iter()).map(|(field, _)| *field);
+    let subject_fields = ADDRESS_FIELDS
+        .iter()
+        .chain(TEXT_FIELDS.iter())
+        .map(|(field, _)| *field);
     let taken: BTreeSet<&str> = structural.into_iter().chain(subject_fields).collect();
 
     let mut parameters = Vec::new();

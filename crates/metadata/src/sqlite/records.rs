@@ -1,0 +1,305 @@
+//! Storing and loading metadata records in SQLite.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+
+use esmond_model::metadata::{NETWORK_ELEMENT, POINT_TO_POINT};
+use esmond_model::{EventTypeKey, EventTypeRow, Metadata, NewMetadata, Subject, SummaryType};
+use sqlx::sqlite::SqliteConnection;
+use sqlx::{FromRow, SqlitePool};
+
+use crate::{Error, Result};
+
+/// Subject columns in insert order.
+struct SubjectColumns<'a> {
+    source: String,
+    destination: Option<String>,
+    measurement_agent: String,
+    tool_name: &'a str,
+    input_source: &'a str,
+    input_destination: Option<&'a str>,
+}
+
+fn subject_columns(subject: &Subject) -> SubjectColumns<'_> {
+    match subject {
+        Subject::PointToPoint {
+            source,
+            destination,
+            measurement_agent,
+            tool_name,
+            input_source,
+            input_destination,
+        } => SubjectColumns {
+            source: source.to_string(),
+            destination: Some(destination.to_string()),
+            measurement_agent: measurement_agent.to_string(),
+            tool_name,
+            input_source,
+            input_destination: Some(input_destination),
+        },
+        Subject::NetworkElement {
+            source,
+            measurement_agent,
+            tool_name,
+            input_source,
+        } => SubjectColumns {
+            source: source.to_string(),
+            destination: None,
+            measurement_agent: measurement_agent.to_string(),
+            tool_name,
+            input_source,
+            input_destination: None,
+        },
+    }
+}
+
+/// Inserts the metadata row unless the checksum exists; returns the new row's id.
+async fn insert_record(
+    connection: &mut SqliteConnection,
+    key: &str,
+    checksum: &str,
+    subject: &Subject,
+) -> Result<Option<i64>> {
+    let columns = subject_columns(subject);
+    let id = sqlx::query_scalar(
+        "insert into metadata (metadata_key, checksum, subject_type, source, destination, measurement_agent, \
+         tool_name, input_source, input_destination) values (?, ?, ?, ?, ?, ?, ?, ?, ?) \
+         on conflict (checksum) do nothing returning metadata_id",
+    )
+    .bind(key)
+    .bind(checksum)
+    .bind(subject.subject_type())
+    .bind(columns.source)
+    .bind(columns.destination)
+    .bind(columns.measurement_agent)
+    .bind(columns.tool_name)
+    .bind(columns.input_source)
+    .bind(columns.input_destination)
+    .fetch_optional(connection)
+    .await?;
+    Ok(id)
+}
+
+async fn insert_rows<'a>(
+    connection: &mut SqliteConnection,
+    id: i64,
+    rows: impl Iterator<Item = (&'a EventTypeKey, Option<i64>)>,
+    parameters: &[(String, String)],
+) -> Result<()> {
+    for (row, time_updated) in rows {
+        sqlx::query(
+            "insert into event_type (metadata_id, event_type, summary_type, summary_window, time_updated) \
+             values (?, ?, ?, ?, ?) on conflict do nothing",
+        )
+        .bind(id)
+        .bind(&row.event_type)
+        .bind(row.summary_type.json_name())
+        .bind(row.window)
+        .bind(time_updated)
+        .execute(&mut *connection)
+        .await?;
+    }
+    for (key, value) in parameters {
+        sqlx::query(
+            "insert into parameter (metadata_id, parameter_key, parameter_value) values (?, ?, ?)",
+        )
+        .bind(id)
+        .bind(key)
+        .bind(value)
+        .execute(&mut *connection)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Creates the record in one transaction, or finds the one with the same checksum.
+pub(super) async fn create(pool: &SqlitePool, new: &NewMetadata) -> Result<Metadata> {
+    let key = uuid::Uuid::new_v4().simple().to_string();
+    let mut tx = pool.begin().await?;
+    if let Some(id) = insert_record(&mut tx, &key, &new.checksum, &new.subject).await? {
+        insert_rows(
+            &mut tx,
+            id,
+            new.event_types.iter().map(|row| (row, None)),
+            &new.parameters,
+        )
+        .await?;
+    }
+    tx.commit().await?;
+
+    let ids: Vec<i64> = sqlx::query_scalar("select metadata_id from metadata where checksum = ?")
+        .bind(&new.checksum)
+        .fetch_all(pool)
+        .await?;
+    load(pool, &ids)
+        .await?
+        .pop()
+        .ok_or_else(|| Error::NotFound(format!("metadata {}", new.checksum)))
+}
+
+/// Stores a record with its own key and checksum, keeping `time-updated` values.
+pub(super) async fn import(pool: &SqlitePool, metadata: &Metadata, checksum: &str) -> Result<()> {
+    let mut tx = pool.begin().await?;
+    let Some(id) = insert_record(&mut tx, &metadata.key, checksum, &metadata.subject).await? else {
+        return Err(Error::AlreadyExists(format!(
+            "metadata with checksum {checksum} already exists"
+        )));
+    };
+    let rows = metadata
+        .event_types
+        .iter()
+        .map(|row| (&row.key, row.time_updated));
+    insert_rows(&mut tx, id, rows, &metadata.parameters).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub(super) async fn mark_updated(
+    pool: &SqlitePool,
+    key: &str,
+    event_type: &str,
+    time: i64,
+) -> Result<()> {
+    sqlx::query(
+        "update event_type set time_updated = ? \
+         where metadata_id = (select metadata_id from metadata where metadata_key = ?) \
+         and event_type = ? and (time_updated is null or time_updated < ?)",
+    )
+    .bind(time)
+    .bind(key)
+    .bind(event_type)
+    .bind(time)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+#[derive(FromRow)]
+struct MetadataRow {
+    metadata_id: i64,
+    metadata_key: String,
+    subject_type: String,
+    source: String,
+    destination: Option<String>,
+    measurement_agent: String,
+    tool_name: String,
+    input_source: String,
+    input_destination: Option<String>,
+}
+
+#[derive(FromRow)]
+struct RegistrationRow {
+    metadata_id: i64,
+    event_type: String,
+    summary_type: String,
+    summary_window: i64,
+    time_updated: Option<i64>,
+}
+
+fn corrupt(what: String) -> Error {
+    Error::Internal(what.into())
+}
+
+fn address(text: &str) -> Result<IpAddr> {
+    text.parse()
+        .map_err(|_| corrupt(format!("stored address {text} is not an ip address")))
+}
+
+impl MetadataRow {
+    fn into_metadata(self) -> Result<Metadata> {
+        let subject = match (self.subject_type.as_str(), self.destination) {
+            (POINT_TO_POINT, Some(destination)) => Subject::PointToPoint {
+                source: address(&self.source)?,
+                destination: address(&destination)?,
+                measurement_agent: address(&self.measurement_agent)?,
+                tool_name: self.tool_name,
+                input_source: self.input_source,
+                input_destination: self.input_destination.unwrap_or_default(),
+            },
+            (NETWORK_ELEMENT, _) => Subject::NetworkElement {
+                source: address(&self.source)?,
+                measurement_agent: address(&self.measurement_agent)?,
+                tool_name: self.tool_name,
+                input_source: self.input_source,
+            },
+            (other, _) => return Err(corrupt(format!("stored subject type {other} is unknown"))),
+        };
+        Ok(Metadata {
+            key: self.metadata_key,
+            subject,
+            parameters: Vec::new(),
+            event_types: Vec::new(),
+        })
+    }
+}
+
+/// Loads the records with these ids, in the order of `ids`.
+pub(super) async fn load(pool: &SqlitePool, ids: &[i64]) -> Result<Vec<Metadata>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    // One bind parameter carries the whole id list, whatever the page size.
+    let id_list = format!(
+        "[{}]",
+        ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
+    );
+    let rows: Vec<MetadataRow> = sqlx::query_as(
+        "select metadata_id, metadata_key, subject_type, source, destination, measurement_agent, tool_name, \
+         input_source, input_destination from metadata where metadata_id in (select value from json_each(?))",
+    )
+    .bind(&id_list)
+    .fetch_all(pool)
+    .await?;
+    let registrations: Vec<RegistrationRow> = sqlx::query_as(
+        "select metadata_id, event_type, summary_type, summary_window, time_updated from event_type \
+         where metadata_id in (select value from json_each(?))",
+    )
+    .bind(&id_list)
+    .fetch_all(pool)
+    .await?;
+    let parameters: Vec<(i64, String, String)> = sqlx::query_as(
+        "select metadata_id, parameter_key, parameter_value from parameter \
+         where metadata_id in (select value from json_each(?)) order by metadata_id, parameter_key",
+    )
+    .bind(&id_list)
+    .fetch_all(pool)
+    .await?;
+
+    let mut records = HashMap::with_capacity(rows.len());
+    for row in rows {
+        records.insert(row.metadata_id, row.into_metadata()?);
+    }
+    for row in registrations {
+        let summary_type = SummaryType::from_json_name(&row.summary_type).ok_or_else(|| {
+            corrupt(format!(
+                "stored summary type {} is unknown",
+                row.summary_type
+            ))
+        })?;
+        if let Some(record) = records.get_mut(&row.metadata_id) {
+            let key = EventTypeKey {
+                event_type: row.event_type,
+                summary_type,
+                window: row.summary_window,
+            };
+            record.event_types.push(EventTypeRow {
+                key,
+                time_updated: row.time_updated,
+            });
+        }
+    }
+    for (id, key, value) in parameters {
+        if let Some(record) = records.get_mut(&id) {
+            record.parameters.push((key, value));
+        }
+    }
+    let mut ordered = Vec::with_capacity(ids.len());
+    for id in ids {
+        if let Some(mut record) = records.remove(id) {
+            // Byte order of names, then summary type and window (esmond-api.md §5.2).
+            record.event_types.sort_by(|a, b| a.key.cmp(&b.key));
+            ordered.push(record);
+        }
+    }
+    Ok(ordered)
+}

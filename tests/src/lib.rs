@@ -1,1 +1,186 @@
-//! placeholder
+//! Helpers for the black-box suites: start a real esmond-rs on a free loopback port with a fresh
+//! data directory, talk to it over HTTP, and load esmond's own fixtures.
+//!
+//! Layout: [`TestApp`] is one running server; [`fixtures`] reads esmond's Django fixtures.
+
+pub mod fixtures;
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use esmond_metadata::MetadataStore;
+use esmond_metadata::auth::{generate_api_key, hash_api_key, key_hint};
+use esmond_server::{Application, Settings, open_metadata};
+use reqwest::{Method, RequestBuilder, Response, StatusCode};
+use serde_json::Value;
+
+/// A running esmond-rs and a client for it.
+#[derive(Debug)]
+pub struct TestApp {
+    /// `http://127.0.0.1:<port>`.
+    pub origin: String,
+    /// The configured prefix, e.g. `/esmond`.
+    pub prefix: String,
+    /// A key of user `writer`.
+    pub key: String,
+    /// The server's metadata store, for setting up state that has no HTTP route.
+    pub metadata: MetadataStore,
+    client: reqwest::Client,
+    _data_dir: tempfile::TempDir,
+}
+
+/// Starts a server with the default settings.
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// Starts a server after `configure` has adjusted its settings.
+pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
+    let data_dir = tempfile::tempdir().expect("temporary directory");
+    let mut settings = Settings::default();
+    settings.storage.data_dir = data_dir.path().to_owned();
+    settings.http.listen = SocketAddr::from(([127, 0, 0, 1], 0));
+    settings.http.dns_timeout_ms = 1000;
+    configure(&mut settings);
+
+    let application = Application::build(&settings).await.expect("server starts");
+    let origin = format!("http://{}", application.local_addr());
+    tokio::spawn(application.run_until(std::future::pending()));
+
+    let metadata = open_metadata(&settings)
+        .await
+        .expect("metadata store opens");
+    let key = generate_api_key();
+    metadata
+        .add_api_key("writer", &hash_api_key(&key), &key_hint(&key))
+        .await
+        .expect("key stored");
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(10))
+        .build()
+        .expect("http client");
+    TestApp {
+        origin,
+        prefix: settings.http.prefix.clone(),
+        key,
+        metadata,
+        client,
+        _data_dir: data_dir,
+    }
+}
+
+impl TestApp {
+    /// Returns the absolute URL of a path below the archive root, e.g. `"?limit=1"` or `"k/"`.
+    pub fn archive_url(&self, rest: &str) -> String {
+        format!("{}{}/perfsonar/archive/{rest}", self.origin, self.prefix)
+    }
+
+    /// Returns the archive-relative path as esmond writes it in `uri` fields.
+    pub fn archive_path(&self, rest: &str) -> String {
+        format!("{}/perfsonar/archive/{rest}", self.prefix)
+    }
+
+    /// Starts a request to an absolute URL.
+    pub fn request(&self, method: Method, url: &str) -> RequestBuilder {
+        self.client.request(method, url)
+    }
+
+    /// Starts a request below the archive root.
+    pub fn archive(&self, method: Method, rest: &str) -> RequestBuilder {
+        self.request(method, &self.archive_url(rest))
+    }
+
+    /// Returns the `Authorization` header value of the test key.
+    pub fn token(&self) -> String {
+        format!("Token {}", self.key)
+    }
+
+    /// Posts metadata with the test key and returns the response.
+    pub async fn post_metadata(&self, body: &Value) -> Answer {
+        send(
+            self.archive(Method::POST, "")
+                .header("authorization", self.token())
+                .header("content-type", "application/json")
+                .body(body.to_string()),
+        )
+        .await
+    }
+
+    /// Posts metadata that must be accepted, and returns its key.
+    pub async fn create_metadata(&self, body: &Value) -> String {
+        let answer = self.post_metadata(body).await;
+        assert_eq!(
+            answer.status,
+            StatusCode::CREATED,
+            "metadata refused: {}",
+            answer.text
+        );
+        answer.json()["metadata-key"]
+            .as_str()
+            .expect("metadata-key")
+            .to_owned()
+    }
+
+    /// Gets a URL below the archive root anonymously.
+    pub async fn get(&self, rest: &str) -> Answer {
+        send(self.archive(Method::GET, rest)).await
+    }
+}
+
+/// A response read whole: status, headers and body text.
+#[derive(Debug)]
+pub struct Answer {
+    /// The status code.
+    pub status: StatusCode,
+    /// The response headers.
+    pub headers: reqwest::header::HeaderMap,
+    /// The body as text.
+    pub text: String,
+}
+
+impl Answer {
+    /// Returns the body parsed as JSON.
+    #[track_caller]
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.text)
+            .unwrap_or_else(|error| panic!("body is not json ({error}): {}", self.text))
+    }
+
+    /// Returns a header's value as text.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|value| value.to_str().ok())
+    }
+
+    /// Asserts the status and esmond's `{"detail": …}` body.
+    #[track_caller]
+    pub fn assert_detail(&self, status: u16, detail: &str) {
+        assert_eq!(
+            self.status.as_u16(),
+            status,
+            "unexpected status, body {}",
+            self.text
+        );
+        assert_eq!(
+            self.json(),
+            serde_json::json!({ "detail": detail }),
+            "unexpected error body"
+        );
+        assert_eq!(self.header("content-type"), Some("application/json"));
+    }
+}
+
+/// Sends a request and reads the whole answer; a 5xx fails the test, as no request of the
+/// suites may ever get one.
+pub async fn send(request: RequestBuilder) -> Answer {
+    let response: Response = request.send().await.expect("request reaches the server");
+    let status = response.status();
+    let headers = response.headers().clone();
+    let text = response.text().await.expect("body is readable");
+    assert!(!status.is_server_error(), "server error {status}: {text}");
+    Answer {
+        status,
+        headers,
+        text,
+    }
+}

@@ -122,10 +122,10 @@ pub(crate) fn time_window(
         (None, None, None, Some(range)) => (Some(now.saturating_sub(range)), None),
         (None, None, None, None) => (None, None),
     };
-    if let (Some(begin), Some(end)) = window {
-        if end < begin {
-            return Err("Requested start time must be less than end time".to_owned());
-        }
+    if let (Some(begin), Some(end)) = window
+        && end < begin
+    {
+        return Err("Requested start time must be less than end time".to_owned());
     }
     Ok(window)
 }

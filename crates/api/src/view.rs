@@ -121,7 +121,22 @@ fn describe(kind: RouteKind) -> Response {
         "renders": ["application/json", "text/html"],
         "parses": ["application/json", "application/x-www-form-urlencoded", "multipart/form-data"],
     });
-    json_response(axum::http::StatusCode::OK, &body)
+    let mut response = json_response(axum::http::StatusCode::OK, &body);
+    // A browser's CORS preflight is an OPTIONS request too: this answer grants it.
+    let headers = response.headers_mut();
+    headers.insert(
+        header::ACCESS_CONTROL_ALLOW_METHODS,
+        HeaderValue::from_static(kind.allow()),
+    );
+    headers.insert(
+        header::ACCESS_CONTROL_ALLOW_HEADERS,
+        HeaderValue::from_static("authorization, content-type, accept"),
+    );
+    headers.insert(
+        header::ACCESS_CONTROL_MAX_AGE,
+        HeaderValue::from_static("86400"),
+    );
+    response
 }
 
 async fn method_not_allowed(method: Method) -> ApiError {

@@ -47,7 +47,7 @@ impl Formatter for EsmondFormatter {
     ) -> io::Result<()> {
         let mut rest = fragment;
         while let Some(index) = rest.find(['\u{2028}', '\u{2029}']) {
-            writer.write_all(rest[..index].as_bytes())?;
+            writer.write_all(&rest.as_bytes()[..index])?;
             let separator = &rest[index..];
             let escaped: &[u8] = if separator.starts_with('\u{2028}') {
                 b"\\u2028"

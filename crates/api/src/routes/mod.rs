@@ -7,10 +7,11 @@ mod event_types;
 use axum::Router;
 use axum::extract::OriginalUri;
 use axum::extract::Request;
+use axum::http::HeaderValue;
 use axum::http::{HeaderMap, header};
 use axum::middleware::{self, Next};
 use axum::response::Response;
-use tower_http::cors::{Any, CorsLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::AppState;
@@ -30,10 +31,13 @@ pub(crate) fn router(state: AppState) -> Router {
         Router::new().nest(prefix, api)
     };
     // perfSONAR's web pages read the archive from other origins, as esmond's Apache allowed.
-    let cors = CorsLayer::new()
-        .allow_origin(Any)
-        .allow_methods(Any)
-        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::ACCEPT]);
+    // tower-http's CorsLayer would answer every OPTIONS itself and hide esmond's OPTIONS answer,
+    // so the origin header is set here and each route's OPTIONS answer doubles as the preflight
+    // (see `view::describe`).
+    let cors = SetResponseHeaderLayer::if_not_present(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
     routed
         .fallback(|| async { html_not_found() })
         .layer(middleware::from_fn(log_internal_errors))

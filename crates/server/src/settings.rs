@@ -104,15 +104,20 @@ impl Settings {
 mod tests {
     use super::*;
 
+    // figment's Jail closures return figment::Error by value; its size is figment's choice. The
+    // jail also serialises the tests that read the process environment.
+    #[allow(clippy::result_large_err)]
     #[test]
     fn defaults_need_no_file() {
-        let settings = Settings::load(None).unwrap();
-        assert_eq!(settings.http.listen.to_string(), "127.0.0.1:8080");
-        assert_eq!(settings.http.prefix, "/esmond");
-        assert_eq!(settings.storage.data_dir, PathBuf::from("esmond-data"));
+        figment::Jail::expect_with(|_| {
+            let settings = Settings::load(None).expect("defaults load");
+            assert_eq!(settings.http.listen.to_string(), "127.0.0.1:8080");
+            assert_eq!(settings.http.prefix, "/esmond");
+            assert_eq!(settings.storage.data_dir, PathBuf::from("esmond-data"));
+            Ok(())
+        });
     }
 
-    // figment's Jail closures return figment::Error by value; its size is figment's choice.
     #[allow(clippy::result_large_err)]
     #[test]
     fn the_example_file_parses_and_the_environment_wins() {

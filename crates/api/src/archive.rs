@@ -29,7 +29,7 @@ pub(crate) async fn create_metadata(
     let new =
         NewMetadata::from_json(body).map_err(|error| Rejection::Invalid(error.to_string()))?;
     let record = metadata.create_metadata(&new).await?;
-    tracing::info!(metadata_key = %record.key, user = writer, "metadata stored");
+    tracing::debug!(metadata_key = %record.key, user = writer, "metadata stored");
     Ok(record)
 }
 

@@ -49,16 +49,32 @@ impl SqliteMetadataStore {
             .max_connections(MAX_CONNECTIONS)
             .connect_with(options)
             .await?;
-        sqlx::migrate!("../../migrations/sqlite")
-            .run(&pool)
-            .await
-            .map_err(|error| Error::Internal(Box::new(error)))?;
+        migrate(&pool).await?;
         Ok(SqliteMetadataStore { pool })
     }
 
     /// Returns the connection pool, for other stores that share the file.
     pub fn pool(&self) -> &SqlitePool {
         &self.pool
+    }
+}
+
+/// Applies pending migrations. SQLite has no migration lock, so when two processes open a new
+/// file at once (`serve` and an admin command) one of them can fail half-way; it retries and
+/// then finds the migrations applied.
+async fn migrate(pool: &SqlitePool) -> Result<()> {
+    let migrator = sqlx::migrate!("../../migrations/sqlite");
+    let mut attempt = 0;
+    loop {
+        match migrator.run(pool).await {
+            Ok(()) => return Ok(()),
+            Err(error) if attempt < 5 => {
+                tracing::debug!(%error, "migration raced with another process, retrying");
+                attempt += 1;
+                tokio::time::sleep(Duration::from_millis(100 * attempt)).await;
+            }
+            Err(error) => return Err(Error::Internal(Box::new(error))),
+        }
     }
 }
 

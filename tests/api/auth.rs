@@ -4,6 +4,7 @@
 use esmond_metadata::auth::{generate_api_key, hash_api_key};
 use esmond_tests::{TestApp, send, spawn_app, spawn_app_with};
 use reqwest::Method;
+use reqwest::header::HeaderValue;
 use serde_json::Value;
 
 use crate::throughput_body;
@@ -45,6 +46,32 @@ async fn token_header_is_checked_on_every_request() {
     )
     .await;
     assert_eq!(own.status, 200);
+    let not_utf8 = HeaderValue::from_bytes(b"Token \xff\xfe").unwrap();
+    send(
+        app.archive(Method::GET, "")
+            .header("authorization", not_utf8),
+    )
+    .await
+    .assert_detail(
+        401,
+        "Invalid token header. Token string should not contain invalid characters.",
+    );
+}
+
+#[tokio::test]
+async fn disabled_users_are_refused() {
+    let app = spawn_app().await;
+    let token = app.token();
+    app.metadata.set_user_active("writer", false).await.unwrap();
+    let refused = send(app.archive(Method::GET, "").header("authorization", &token)).await;
+    refused.assert_detail(401, "User inactive or deleted.");
+    app.metadata.set_user_active("writer", true).await.unwrap();
+    assert_eq!(
+        post_as(&app, &[("authorization", &token)], &throughput_body())
+            .await
+            .status,
+        201
+    );
 }
 
 #[tokio::test]

@@ -77,6 +77,10 @@ pub trait MetadataRepository: Send + Sync + Debug {
     /// Returns every user, sorted by name.
     async fn list_users(&self) -> Result<Vec<User>>;
 
+    /// Enables or disables a user: a disabled user's keys are refused; `NotFound` if there is no
+    /// such user.
+    async fn set_user_active(&self, name: &str, active: bool) -> Result<()>;
+
     /// Removes a user with its keys and networks; `NotFound` if there is no such user.
     async fn remove_user(&self, name: &str) -> Result<()>;
 

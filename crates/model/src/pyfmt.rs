@@ -173,6 +173,45 @@ pub fn parse_int(text: &str) -> Option<i64> {
     Some(value)
 }
 
+/// Parses a number as Python's `float()` parses a string: surrounding whitespace, `_` between
+/// digits, exponents, `inf`, `infinity` and `nan` in any case. Returns `None` for anything else.
+pub fn parse_float(text: &str) -> Option<f64> {
+    let trimmed = text.trim();
+    if trimmed.is_empty() {
+        return None;
+    }
+    let bytes = trimmed.as_bytes();
+    let mut cleaned = String::with_capacity(trimmed.len());
+    for (index, &byte) in bytes.iter().enumerate() {
+        if byte == b'_' {
+            // Python allows `_` only between two digits.
+            let digit_before = index > 0 && bytes[index - 1].is_ascii_digit();
+            let digit_after = bytes.get(index + 1).is_some_and(u8::is_ascii_digit);
+            if !(digit_before && digit_after) {
+                return None;
+            }
+            continue;
+        }
+        cleaned.push(byte as char);
+    }
+    let lowered = cleaned.to_ascii_lowercase();
+    let unsigned = lowered.trim_start_matches(['+', '-']);
+    if unsigned.len() + 1 < lowered.len() {
+        return None;
+    }
+    match unsigned {
+        "inf" | "infinity" | "nan" => lowered.parse().ok(),
+        // Rust would also take words such as `infinit`; Python's digits-only forms remain.
+        _ if unsigned
+            .bytes()
+            .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'+' | b'-')) =>
+        {
+            lowered.parse().ok()
+        }
+        _ => None,
+    }
+}
+
 /// Returns Python's `repr()` of a byte string (`b'…'`), as esmond quotes an undecodable body.
 pub fn bytes_repr(bytes: &[u8]) -> String {
     let quote = if bytes.contains(&b'\'') && !bytes.contains(&b'"') {
@@ -262,6 +301,21 @@ mod tests {
         assert_eq!(py_str(&float), "1.0");
         let exponent: Value = serde_json::from_str("1e5").unwrap();
         assert_eq!(py_str(&exponent), "100000.0");
+    }
+
+    #[test]
+    fn floats_parse_like_python_float() {
+        assert_eq!(parse_float(" 1e3 "), Some(1000.0));
+        assert_eq!(parse_float("1_0.5"), Some(10.5));
+        assert_eq!(parse_float("-0.25"), Some(-0.25));
+        assert_eq!(parse_float("inf"), Some(f64::INFINITY));
+        assert_eq!(parse_float("-Infinity"), Some(f64::NEG_INFINITY));
+        assert!(parse_float("nan").unwrap().is_nan());
+        for bad in [
+            "", "abc", "1_", "_1", "1__0", "0x10", "1.5.5", "--1", "infinit",
+        ] {
+            assert_eq!(parse_float(bad), None, "{bad:?}");
+        }
     }
 
     #[test]

@@ -31,6 +31,18 @@ pub(super) async fn list_users(pool: &SqlitePool) -> Result<Vec<User>> {
         .collect())
 }
 
+pub(super) async fn set_user_active(pool: &SqlitePool, name: &str, active: bool) -> Result<()> {
+    let updated = sqlx::query("update user set active = ? where name = ?")
+        .bind(active)
+        .bind(name)
+        .execute(pool)
+        .await?;
+    if updated.rows_affected() == 0 {
+        return Err(Error::NotFound(format!("user {name}")));
+    }
+    Ok(())
+}
+
 pub(super) async fn remove_user(pool: &SqlitePool, name: &str) -> Result<()> {
     let removed = sqlx::query("delete from user where name = ?")
         .bind(name)

@@ -113,6 +113,10 @@ impl MetadataRepository for SqliteMetadataStore {
         auth::list_users(&self.pool).await
     }
 
+    async fn set_user_active(&self, name: &str, active: bool) -> Result<()> {
+        auth::set_user_active(&self.pool, name, active).await
+    }
+
     async fn remove_user(&self, name: &str) -> Result<()> {
         auth::remove_user(&self.pool, name).await
     }

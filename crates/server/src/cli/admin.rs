@@ -25,6 +25,14 @@ pub(super) async fn user(settings: &Settings, command: UserCommand) -> anyhow::R
                 );
             }
         }
+        UserCommand::Disable { name } => {
+            store.set_user_active(&name, false).await?;
+            eprintln!("user {name} disabled; its api keys are refused");
+        }
+        UserCommand::Enable { name } => {
+            store.set_user_active(&name, true).await?;
+            eprintln!("user {name} enabled");
+        }
         UserCommand::Remove { name } => {
             store.remove_user(&name).await?;
             eprintln!("user {name} removed with its keys and networks");

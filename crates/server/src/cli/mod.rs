@@ -54,6 +54,10 @@ enum UserCommand {
     List,
     /// Removes a user with its API keys and networks.
     Remove { name: String },
+    /// Stops accepting a user's API keys (until enabled again).
+    Disable { name: String },
+    /// Accepts a disabled user's API keys again.
+    Enable { name: String },
 }
 
 #[derive(Debug, Subcommand)]

@@ -15,6 +15,15 @@ pub(crate) enum Rejection {
     /// Invalid input, with esmond's message.
     #[error("{0}")]
     Invalid(String),
+    /// The metadata record does not exist.
+    #[error("not found")]
+    NotFound,
+    /// A point was already stored, with esmond's message.
+    #[error("{0}")]
+    Conflict(String),
+    /// The time-series store failed.
+    #[error(transparent)]
+    Series(#[from] esmond_storage::Error),
     /// The metadata store failed.
     #[error(transparent)]
     Metadata(#[from] esmond_metadata::Error),

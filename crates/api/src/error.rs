@@ -28,6 +28,9 @@ pub enum ApiError {
     /// The route does not serve this method.
     #[error("Method \"{0}\" not allowed.")]
     MethodNotAllowed(String),
+    /// A point is already stored (pScheduler reads this as "already archived").
+    #[error("{0}")]
+    Conflict(String),
     /// PATCH on a metadata record (esmond means to refuse it, and crashes instead).
     #[error("does not support PATCH verb")]
     PatchNotSupported,
@@ -58,6 +61,7 @@ impl ApiError {
             ApiError::MethodNotAllowed(_) | ApiError::PatchNotSupported => {
                 StatusCode::METHOD_NOT_ALLOWED
             }
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::NotAcceptable => StatusCode::NOT_ACCEPTABLE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -102,11 +106,28 @@ impl From<esmond_metadata::Error> for ApiError {
     }
 }
 
+impl From<esmond_storage::Error> for ApiError {
+    fn from(error: esmond_storage::Error) -> Self {
+        match error {
+            esmond_storage::Error::Unavailable(_) => {
+                ApiError::Unavailable("time-series store unavailable")
+            }
+            esmond_storage::Error::Contention => {
+                ApiError::Unavailable("too many concurrent writes to one summary; retry")
+            }
+            other => ApiError::Internal(Box::new(other)),
+        }
+    }
+}
+
 impl From<Rejection> for ApiError {
     fn from(rejection: Rejection) -> Self {
         match rejection {
             Rejection::Invalid(message) => ApiError::BadRequest(message),
+            Rejection::NotFound => ApiError::NotFound,
+            Rejection::Conflict(message) => ApiError::Conflict(message),
             Rejection::Metadata(error) => error.into(),
+            Rejection::Series(error) => error.into(),
         }
     }
 }

@@ -2,8 +2,8 @@
 //!
 //! Layout: [`routes`] declares the routes, one module per resource, and [`view`] wraps each of
 //! them in esmond's per-request checks (path syntax, trailing slash, content negotiation,
-//! authentication, permission, `Allow`/`Vary`). [`archive`] holds what a request means for the
-//! archive, free of HTTP types; [`search`] turns query strings into metadata searches with
+//! authentication, permission, `Allow`/`Vary`). [`archive`] and [`series`] hold what a request
+//! means for the archive, free of HTTP types, with [`freshness`] coalescing `time-updated`; [`search`] turns query strings into metadata searches with
 //! [`dns`] resolving host names; [`render`] and [`links`] build esmond's JSON and URLs;
 //! [`wire`] and [`error`] write esmond's bytes and error bodies.
 
@@ -11,11 +11,13 @@ mod archive;
 mod auth;
 mod dns;
 mod error;
+mod freshness;
 mod links;
 mod negotiate;
 mod render;
 mod routes;
 mod search;
+mod series;
 mod view;
 mod wire;
 
@@ -24,10 +26,12 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::FromRef;
 use esmond_metadata::MetadataStore;
+use esmond_storage::SeriesStore;
 use ipnet::IpNet;
 
 pub use dns::HostResolver;
 pub use error::ApiError;
+pub use freshness::UpdateTracker;
 
 /// Settings of the HTTP interface.
 #[derive(Debug, Clone)]
@@ -52,6 +56,10 @@ impl Default for ApiConfig {
 pub struct AppState {
     /// Metadata, users, keys and networks.
     pub metadata: MetadataStore,
+    /// Base points and summaries.
+    pub series: SeriesStore,
+    /// Coalesced `time-updated` writes.
+    pub updates: UpdateTracker,
     /// Host name resolution for the subject filters.
     pub resolver: HostResolver,
     /// HTTP settings.

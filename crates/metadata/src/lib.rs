@@ -67,6 +67,11 @@ pub trait MetadataRepository: Send + Sync + Debug {
     /// Returns the record with `key`, if any.
     async fn get_metadata(&self, key: &str) -> Result<Option<Metadata>>;
 
+    /// Registers the base row of an event type on a record if it is missing (a writer sent data
+    /// its metadata never declared); returns whether a row was added. `NotFound` if there is no
+    /// such record.
+    async fn register_event_type(&self, key: &str, event_type: &str) -> Result<bool>;
+
     /// Moves `time-updated` of every row of an event type forward to `time` (epoch seconds);
     /// never backwards.
     async fn mark_updated(&self, key: &str, event_type: &str, time: i64) -> Result<()>;

@@ -3,7 +3,7 @@
 use std::fmt;
 
 /// The kind of value an event type carries.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum DataType {
     /// Whole numbers (throughput, packet counts).
     Integer,
@@ -33,8 +33,8 @@ impl DataType {
     }
 }
 
-/// One entry of the catalog: an event type name and its data type.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// One entry of the catalog: an event type name and its data type; ordered by name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct EventType {
     name: &'static str,
     data_type: DataType,

@@ -15,18 +15,30 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use esmond_api::{ApiConfig, AppState, HostResolver};
+use esmond_api::{ApiConfig, AppState, HostResolver, UpdateTracker};
 use esmond_metadata::MetadataStore;
 use esmond_metadata::sqlite::SqliteMetadataStore;
+use esmond_storage::SeriesStore;
+use esmond_storage::sqlite::SqliteSeriesStore;
 use tokio::net::TcpListener;
+use tokio::sync::watch;
 
 pub use settings::Settings;
 
 /// Name of the SQLite file inside the data directory.
 pub const DATABASE_FILE: &str = "esmond.sqlite3";
 
-/// Opens the metadata store the settings describe, creating the data directory if needed.
-pub async fn open_metadata(settings: &Settings) -> anyhow::Result<MetadataStore> {
+/// The stores the settings describe.
+#[derive(Debug, Clone)]
+pub struct Stores {
+    /// Metadata, users, keys and networks.
+    pub metadata: MetadataStore,
+    /// Base points and summaries.
+    pub series: SeriesStore,
+}
+
+/// Opens the stores the settings describe, creating the data directory if needed.
+pub async fn open_stores(settings: &Settings) -> anyhow::Result<Stores> {
     let data_dir = &settings.storage.data_dir;
     std::fs::create_dir_all(data_dir)
         .with_context(|| format!("failed to create the data directory {}", data_dir.display()))?;
@@ -34,7 +46,16 @@ pub async fn open_metadata(settings: &Settings) -> anyhow::Result<MetadataStore>
     let store = SqliteMetadataStore::open(&path)
         .await
         .with_context(|| format!("failed to open the database {}", path.display()))?;
-    Ok(Arc::new(store))
+    let series = SeriesStore::new(Arc::new(SqliteSeriesStore::new(store.pool().clone())));
+    Ok(Stores {
+        metadata: Arc::new(store),
+        series,
+    })
+}
+
+/// Opens the metadata store the settings describe (for the admin commands).
+pub async fn open_metadata(settings: &Settings) -> anyhow::Result<MetadataStore> {
+    Ok(open_stores(settings).await?.metadata)
 }
 
 /// A bound, ready-to-serve esmond-rs.
@@ -47,7 +68,9 @@ pub struct Application {
 impl Application {
     /// Opens the stores and binds the listener (port 0 picks a free port).
     pub async fn build(settings: &Settings) -> anyhow::Result<Application> {
-        let metadata = open_metadata(settings).await?;
+        let Stores { metadata, series } = open_stores(settings).await?;
+        let interval = Duration::from_secs(settings.storage.time_updated_interval_secs);
+        let updates = UpdateTracker::new(metadata.clone(), interval);
         let config = ApiConfig {
             prefix: settings.http.prefix.trim_end_matches('/').to_owned(),
             trusted_proxies: settings.http.trusted_proxies.clone(),
@@ -55,6 +78,8 @@ impl Application {
         let resolver = HostResolver::system(Duration::from_millis(settings.http.dns_timeout_ms));
         let state = AppState {
             metadata,
+            series,
+            updates,
             resolver,
             config: Arc::new(config),
         };
@@ -76,17 +101,29 @@ impl Application {
         self.local_addr().port()
     }
 
-    /// Serves requests until `shutdown` completes, then finishes in-flight requests.
+    /// Serves requests until `shutdown` completes, then finishes in-flight requests and flushes
+    /// pending `time-updated` marks.
     pub async fn run_until(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
+        let (stop, stopped) = watch::channel(false);
+        tokio::spawn(async move {
+            shutdown.await;
+            let _ = stop.send(true);
+        });
+        let wait = |mut receiver: watch::Receiver<bool>| async move {
+            let _ = receiver.wait_for(|stopped| *stopped).await;
+        };
+        let flusher = tokio::spawn(self.state.updates.clone().run(wait(stopped.clone())));
         let app =
             esmond_api::router(self.state).into_make_service_with_connect_info::<SocketAddr>();
-        axum::serve(self.listener, app)
-            .with_graceful_shutdown(shutdown)
-            .await
-            .context("server failed")
+        let served = axum::serve(self.listener, app)
+            .with_graceful_shutdown(wait(stopped))
+            .await;
+        // The flusher stops on the same signal; its last flush covers the last requests.
+        let _ = flusher.await;
+        served.context("server failed")
     }
 }
 

@@ -49,18 +49,22 @@ impl Default for HttpSettings {
     }
 }
 
-/// Embedded storage settings.
+/// Storage settings.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default)]
 pub struct StorageSettings {
     /// Directory of the SQLite file, created if missing.
     pub data_dir: PathBuf,
+    /// Longest delay, in seconds, before a write shows in `time-updated`; within it, writes to
+    /// an event type cost the metadata store one update, not one per point.
+    pub time_updated_interval_secs: u64,
 }
 
 impl Default for StorageSettings {
     fn default() -> Self {
         StorageSettings {
             data_dir: PathBuf::from("esmond-data"),
+            time_updated_interval_secs: 10,
         }
     }
 }

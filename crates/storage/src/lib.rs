@@ -1,6 +1,131 @@
-//! Time series of esmond-rs: base points and summary bins behind one storage contract, kept in the
-//! embedded SQLite file or in Cassandra.
+//! Time series of esmond-rs: base points and the summary state of each bin, behind one storage
+//! contract.
 //!
-//! Layout: empty so far. The storage contract and its embedded backend arrive with the
-//! time-series routes; the Cassandra backend after them. `tests/cassandra.rs` already proves
-//! that the test command's Cassandra answers CQL through the `scylla` driver.
+//! Layout: [`TimeSeriesRepository`] is the contract a backend implements, with primitives only
+//! (upsert and range-read points and bins). [`SeriesStore`] holds the logic written once above
+//! every backend: duplicate rules, and keeping each summary bin equal to the fold of its points
+//! ([`summaries`]). [`sqlite`] is the embedded backend; [`buckets`] fixes the time partitions a
+//! partitioned backend (Cassandra) splits series into.
+
+pub mod buckets;
+mod error;
+pub mod sqlite;
+mod summaries;
+
+use std::fmt::Debug;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use esmond_model::{BinState, Value};
+
+pub use error::{Error, Result};
+pub use summaries::WriteOutcome;
+
+/// One series: an event type of a metadata record.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SeriesKey {
+    /// The metadata key.
+    pub metadata_key: String,
+    /// The event type name.
+    pub event_type: String,
+}
+
+/// A base point.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Point {
+    /// Epoch seconds.
+    pub ts: i64,
+    /// The validated value.
+    pub value: Value,
+}
+
+/// The state of one summary bin.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Bin {
+    /// Epoch-aligned start of the bin.
+    pub start: i64,
+    /// The fold of the bin's points.
+    pub state: BinState,
+}
+
+/// An inclusive time range, epoch seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TimeRange {
+    /// First second included.
+    pub begin: i64,
+    /// Last second included.
+    pub end: i64,
+}
+
+/// Which part of a range's rows to return, counted in ascending time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Page {
+    /// Rows to skip.
+    pub offset: u64,
+    /// Most rows to return; `None` for all.
+    pub limit: Option<u64>,
+}
+
+/// The time-series contract, implemented by each backend.
+#[async_trait]
+pub trait TimeSeriesRepository: Send + Sync + Debug {
+    /// Returns which of `timestamps` already hold a base point.
+    async fn existing_points(&self, series: &SeriesKey, timestamps: &[i64]) -> Result<Vec<i64>>;
+
+    /// Stores base points, replacing any at the same time stamps.
+    async fn put_points(&self, series: &SeriesKey, points: &[Point]) -> Result<()>;
+
+    /// Returns base points within `range`, ascending.
+    async fn get_points(
+        &self,
+        series: &SeriesKey,
+        range: TimeRange,
+        page: Page,
+    ) -> Result<Vec<Point>>;
+
+    /// Stores bin states of one window, replacing any with the same start.
+    async fn put_bins(&self, series: &SeriesKey, window: i64, bins: &[Bin]) -> Result<()>;
+
+    /// Returns bin states of one window whose start lies within `range`, ascending.
+    async fn get_bins(
+        &self,
+        series: &SeriesKey,
+        window: i64,
+        range: TimeRange,
+        page: Page,
+    ) -> Result<Vec<Bin>>;
+}
+
+/// The time-series store the API uses: a backend plus the logic shared by all backends.
+#[derive(Debug, Clone)]
+pub struct SeriesStore {
+    repository: Arc<dyn TimeSeriesRepository>,
+}
+
+impl SeriesStore {
+    /// Wraps a backend.
+    pub fn new(repository: Arc<dyn TimeSeriesRepository>) -> SeriesStore {
+        SeriesStore { repository }
+    }
+
+    /// Returns base points within `range`.
+    pub async fn points(
+        &self,
+        series: &SeriesKey,
+        range: TimeRange,
+        page: Page,
+    ) -> Result<Vec<Point>> {
+        self.repository.get_points(series, range, page).await
+    }
+
+    /// Returns the bin states of `window` whose start lies within `range`.
+    pub async fn bins(
+        &self,
+        series: &SeriesKey,
+        window: i64,
+        range: TimeRange,
+        page: Page,
+    ) -> Result<Vec<Bin>> {
+        self.repository.get_bins(series, window, range, page).await
+    }
+}

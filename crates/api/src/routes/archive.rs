@@ -9,15 +9,17 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, patch};
 use serde_json::{Value, json};
 
+use super::event_types::{content_type, stores};
 use super::{request_url, urls};
 use crate::AppState;
-use crate::archive::{create_metadata, find_metadata};
+use crate::archive::{create_metadata, decode_write_body, find_metadata};
 use crate::error::{ApiError, Result};
 use crate::links::PageLinks;
 use crate::render::metadata_object;
 use crate::search::{limit, offset};
+use crate::series;
 use crate::view::{Caller, RouteKind, route};
-use crate::wire::json_response;
+use crate::wire::{created_empty, json_response};
 
 pub(super) fn router(state: &AppState) -> Router<AppState> {
     Router::new()
@@ -37,7 +39,7 @@ pub(super) fn router(state: &AppState) -> Router<AppState> {
             state,
             RouteKind::Detail,
             &["/perfsonar/archive/{key}", "/perfsonar/archive/{key}/"],
-            get(get_metadata).merge(patch(patch_metadata)),
+            get(get_metadata).put(put_data).merge(patch(patch_metadata)),
         ))
 }
 
@@ -149,6 +151,20 @@ async fn get_metadata(
         StatusCode::OK,
         &metadata_object(&urls(&state, &url), record),
     ))
+}
+
+/// PUT R2: one measurement run of several event types (esmond-api.md §9).
+async fn put_data(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(key): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response> {
+    let document = decode_write_body(content_type(&headers), &body)?;
+    let entries = series::parse_bulk(&document)?;
+    series::write(stores(&state), &key, entries, caller.user_name()).await?;
+    Ok(created_empty())
 }
 
 async fn patch_metadata() -> impl IntoResponse {

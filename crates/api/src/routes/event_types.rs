@@ -1,12 +1,12 @@
 //! R3 (one event type of a record), R4 (a summary listing, or base data) and R5 (a summary's
 //! time series), below a metadata key.
 
-use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{OriginalUri, Path, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
 use axum::routing::get;
+use axum::{Extension, Router};
 use esmond_model::{EventType, SummaryType};
 use serde_json::Value;
 
@@ -14,8 +14,10 @@ use super::{request_url, urls};
 use crate::AppState;
 use crate::archive::decode_write_body;
 use crate::error::{ApiError, Result};
+use crate::links::{PageLinks, RequestUrl};
 use crate::render::{event_type_entry, summary_entry};
-use crate::view::{RouteKind, route};
+use crate::series;
+use crate::view::{Caller, RouteKind, route};
 use crate::wire::{created_empty, json_response};
 
 pub(super) fn router(state: &AppState) -> Router<AppState> {
@@ -36,11 +38,20 @@ pub(super) fn router(state: &AppState) -> Router<AppState> {
                 "/perfsonar/archive/{key}/{event_type}/{summary}",
                 "/perfsonar/archive/{key}/{event_type}/{summary}/",
             ],
-            get(get_summaries),
+            get(get_summaries).post(post_point),
+        ))
+        .merge(route(
+            state,
+            RouteKind::EventType,
+            &[
+                "/perfsonar/archive/{key}/{event_type}/{summary}/{window}",
+                "/perfsonar/archive/{key}/{event_type}/{summary}/{window}/",
+            ],
+            get(get_window_series).post(post_window_point),
         ))
 }
 
-fn content_type(headers: &HeaderMap) -> Option<&str> {
+pub(super) fn content_type(headers: &HeaderMap) -> Option<&str> {
     headers
         .get(header::CONTENT_TYPE)
         .and_then(|value| value.to_str().ok())
@@ -90,11 +101,10 @@ async fn get_summaries(
             "Invalid summary type '{summary}'"
         )));
     };
-    if summary_type == SummaryType::Base {
-        // Base time series are served once the time-series store exists (issue 3).
-        return Err(ApiError::NotFound);
-    }
     let url = request_url(&headers, &original);
+    if summary_type == SummaryType::Base {
+        return series_response(&state, &url, &key, &event_type, &summary, None).await;
+    }
     let Some(metadata) = state.metadata.get_metadata(&key).await? else {
         return Err(ApiError::NotFound);
     };
@@ -108,4 +118,112 @@ async fn get_summaries(
         return Err(ApiError::NotFound);
     }
     Ok(json_response(StatusCode::OK, &entries))
+}
+
+async fn get_window_series(
+    State(state): State<AppState>,
+    Path((key, event_type, summary, window)): Path<(String, String, String, String)>,
+    headers: HeaderMap,
+    original: OriginalUri,
+) -> Result<Response> {
+    let url = request_url(&headers, &original);
+    series_response(&state, &url, &key, &event_type, &summary, Some(&window)).await
+}
+
+/// Answers a series read: the points, and a `Link` header when pages precede or follow.
+async fn series_response(
+    state: &AppState,
+    url: &RequestUrl,
+    key: &str,
+    event_type: &str,
+    summary: &str,
+    window: Option<&str>,
+) -> Result<Response> {
+    let page = series::read(
+        &state.metadata,
+        &state.series,
+        key,
+        event_type,
+        summary,
+        window,
+        &url.params,
+    )
+    .await?;
+    let total_seen = if page.more {
+        page.offset + page.limit + 1
+    } else {
+        0
+    };
+    let links = PageLinks::new(url, page.limit, page.offset, total_seen);
+    let mut response = json_response(StatusCode::OK, &page.points);
+    if let Some(link) = links
+        .header()
+        .and_then(|link| HeaderValue::from_str(&link).ok())
+    {
+        response.headers_mut().insert(header::LINK, link);
+    }
+    Ok(response)
+}
+
+async fn post_point(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path((key, event_type, summary)): Path<(String, String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response> {
+    write_point(
+        &state,
+        &caller,
+        &key,
+        &event_type,
+        &summary,
+        &headers,
+        &body,
+    )
+    .await
+}
+
+async fn post_window_point(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path((key, event_type, summary, _window)): Path<(String, String, String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response> {
+    // esmond accepts and ignores a window after `base` on writes.
+    write_point(
+        &state,
+        &caller,
+        &key,
+        &event_type,
+        &summary,
+        &headers,
+        &body,
+    )
+    .await
+}
+
+async fn write_point(
+    state: &AppState,
+    caller: &Caller,
+    key: &str,
+    event_type: &str,
+    summary: &str,
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Result<Response> {
+    let document = decode_write_body(content_type(headers), body)?;
+    let entry = series::parse_single(&document, event_type, summary)?;
+    series::write(stores(state), key, vec![entry], caller.user_name()).await?;
+    Ok(created_empty())
+}
+
+/// Returns the stores a write touches.
+pub(super) fn stores(state: &AppState) -> series::Stores<'_> {
+    series::Stores {
+        metadata: &state.metadata,
+        series: &state.series,
+        updates: &state.updates,
+    }
 }

@@ -101,6 +101,10 @@ impl MetadataRepository for SqliteMetadataStore {
         Ok(search::find(&self.pool, &filter).await?.records.pop())
     }
 
+    async fn register_event_type(&self, key: &str, event_type: &str) -> Result<bool> {
+        records::register_event_type(&self.pool, key, event_type).await
+    }
+
     async fn mark_updated(&self, key: &str, event_type: &str, time: i64) -> Result<()> {
         records::mark_updated(&self.pool, key, event_type, time).await
     }

@@ -154,6 +154,30 @@ pub(super) async fn import(pool: &SqlitePool, metadata: &Metadata, checksum: &st
     Ok(())
 }
 
+pub(super) async fn register_event_type(
+    pool: &SqlitePool,
+    key: &str,
+    event_type: &str,
+) -> Result<bool> {
+    let id: Option<i64> =
+        sqlx::query_scalar("select metadata_id from metadata where metadata_key = ?")
+            .bind(key)
+            .fetch_optional(pool)
+            .await?;
+    let Some(id) = id else {
+        return Err(Error::NotFound(format!("metadata {key}")));
+    };
+    let inserted = sqlx::query(
+        "insert into event_type (metadata_id, event_type, summary_type, summary_window) values (?, ?, 'base', 0) \
+         on conflict do nothing",
+    )
+    .bind(id)
+    .bind(event_type)
+    .execute(pool)
+    .await?;
+    Ok(inserted.rows_affected() > 0)
+}
+
 pub(super) async fn mark_updated(
     pool: &SqlitePool,
     key: &str,

@@ -1,0 +1,55 @@
+//! Time partitions of a series, for backends that must bound partition size (Cassandra).
+//!
+//! The span is a fixed function of the data type and window, kept in code, so that readers can
+//! enumerate the partitions of any range without a lookup. Spans aim at partitions well under
+//! 100 MB at perfSONAR's densest rates (one histogram a minute, one point a second).
+
+use esmond_model::DataType;
+
+const DAY: i64 = 86_400;
+
+/// Returns the partition span, in seconds, of base points of `data_type`.
+pub fn point_span(data_type: DataType) -> i64 {
+    match data_type {
+        // Histograms and documents are large: one day.
+        DataType::Histogram | DataType::Json | DataType::Subinterval => DAY,
+        // Numbers are a few bytes: a week.
+        DataType::Integer | DataType::Float | DataType::Percentage => 7 * DAY,
+    }
+}
+
+/// Returns the partition span, in seconds, of the bins of a summary window.
+pub fn bin_span(window: i64) -> i64 {
+    match window {
+        ..=3600 => 30 * DAY,
+        3601..=86_400 => 366 * DAY,
+        _ => 3660 * DAY,
+    }
+}
+
+/// Returns the partition that holds `ts` for partitions of `span` seconds.
+pub fn bucket_of(ts: i64, span: i64) -> i64 {
+    ts.div_euclid(span)
+}
+
+/// Returns the partitions that cover `begin..=end`, ascending.
+pub fn buckets(begin: i64, end: i64, span: i64) -> impl Iterator<Item = i64> {
+    bucket_of(begin, span)..=bucket_of(end.max(begin), span)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn partitions_are_bounded_and_enumerable() {
+        assert_eq!(bucket_of(0, DAY), 0);
+        assert_eq!(bucket_of(DAY - 1, DAY), 0);
+        assert_eq!(bucket_of(-1, DAY), -1);
+        assert_eq!(buckets(DAY - 1, DAY, DAY).collect::<Vec<_>>(), vec![0, 1]);
+        assert_eq!(buckets(5, 5, point_span(DataType::Integer)).count(), 1);
+        // A minute histogram day fits one partition: 1440 rows.
+        assert_eq!(point_span(DataType::Histogram), DAY);
+        assert!(bin_span(300) < bin_span(86_400));
+    }
+}

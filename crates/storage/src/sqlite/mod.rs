@@ -1,0 +1,297 @@
+//! The embedded backend: base points and bin states in the same SQLite file as the metadata
+//! (the schema is in `migrations/sqlite/`, applied when the metadata store opens the file).
+
+use async_trait::async_trait;
+use esmond_model::{BinState, DataType, EventType, Histogram, Value};
+use serde_json::Value as Json;
+use sqlx::{FromRow, QueryBuilder, Sqlite, SqlitePool};
+
+use crate::{Bin, Error, Page, Point, Result, SeriesKey, TimeRange, TimeSeriesRepository};
+
+/// Rows per multi-row insert, well under SQLite's bound-parameter limit.
+const INSERT_CHUNK: usize = 500;
+
+/// Time series kept in a SQLite file.
+#[derive(Debug, Clone)]
+pub struct SqliteSeriesStore {
+    pool: SqlitePool,
+}
+
+impl SqliteSeriesStore {
+    /// Uses a pool on a file whose migrations are applied.
+    pub fn new(pool: SqlitePool) -> SqliteSeriesStore {
+        SqliteSeriesStore { pool }
+    }
+}
+
+fn corrupt(message: String) -> Error {
+    Error::Internal(message.into())
+}
+
+fn data_type(series: &SeriesKey) -> Result<DataType> {
+    EventType::lookup(&series.event_type)
+        .map(EventType::data_type)
+        .ok_or_else(|| {
+            corrupt(format!(
+                "event type {} is not in the catalog",
+                series.event_type
+            ))
+        })
+}
+
+/// The value columns of a point row.
+#[derive(Debug, Default, FromRow)]
+struct ValueColumns {
+    ts: i64,
+    v_int: Option<i64>,
+    v_float: Option<f64>,
+    v_num: Option<i64>,
+    v_den: Option<i64>,
+    v_json: Option<String>,
+}
+
+fn histogram_from_text(text: &str) -> Result<Histogram> {
+    let document: Json =
+        serde_json::from_str(text).map_err(|error| Error::Internal(Box::new(error)))?;
+    let object = document
+        .as_object()
+        .ok_or_else(|| corrupt("stored histogram is not an object".to_owned()))?;
+    let mut buckets = Vec::with_capacity(object.len());
+    for (label, count) in object {
+        let count = count
+            .as_i64()
+            .ok_or_else(|| corrupt(format!("stored histogram count {count} is not an integer")))?;
+        buckets.push((label.clone(), count));
+    }
+    Ok(Histogram::new(buckets))
+}
+
+fn histogram_to_text(histogram: &Histogram) -> String {
+    histogram.to_json().to_string()
+}
+
+impl ValueColumns {
+    fn of(point: &Point) -> ValueColumns {
+        let mut columns = ValueColumns {
+            ts: point.ts,
+            ..ValueColumns::default()
+        };
+        match &point.value {
+            Value::Integer(integer) => columns.v_int = Some(*integer),
+            Value::Float(float) => columns.v_float = Some(*float),
+            Value::Percentage {
+                numerator,
+                denominator,
+            } => {
+                columns.v_num = Some(*numerator);
+                columns.v_den = Some(*denominator);
+            }
+            Value::Histogram(histogram) => columns.v_json = Some(histogram_to_text(histogram)),
+            Value::Subinterval(document) | Value::Json(document) => {
+                columns.v_json = Some(document.to_string())
+            }
+        }
+        columns
+    }
+
+    fn into_point(self, data_type: DataType) -> Result<Point> {
+        let missing = || {
+            corrupt(format!(
+                "stored point at {} lacks its {data_type:?} value",
+                self.ts
+            ))
+        };
+        let document = |text: &Option<String>| -> Result<Json> {
+            let text = text.as_deref().ok_or_else(missing)?;
+            serde_json::from_str(text).map_err(|error| Error::Internal(Box::new(error)))
+        };
+        let value = match data_type {
+            DataType::Integer => Value::Integer(self.v_int.ok_or_else(missing)?),
+            DataType::Float => Value::Float(self.v_float.ok_or_else(missing)?),
+            DataType::Percentage => Value::Percentage {
+                numerator: self.v_num.ok_or_else(missing)?,
+                denominator: self.v_den.ok_or_else(missing)?,
+            },
+            DataType::Histogram => Value::Histogram(histogram_from_text(
+                self.v_json.as_deref().ok_or_else(missing)?,
+            )?),
+            DataType::Subinterval => Value::Subinterval(document(&self.v_json)?),
+            DataType::Json => Value::Json(document(&self.v_json)?),
+        };
+        Ok(Point { ts: self.ts, value })
+    }
+}
+
+#[derive(Debug, FromRow)]
+struct BinRow {
+    bin_start: i64,
+    point_count: i64,
+    int_sum: i64,
+    float_sum: f64,
+    numerator: i64,
+    denominator: i64,
+    histogram: Option<String>,
+}
+
+impl BinRow {
+    fn into_bin(self) -> Result<Bin> {
+        let histogram = self
+            .histogram
+            .as_deref()
+            .map(histogram_from_text)
+            .transpose()?;
+        let state = BinState {
+            count: self.point_count,
+            int_sum: self.int_sum,
+            float_sum: self.float_sum,
+            numerator: self.numerator,
+            denominator: self.denominator,
+            histogram,
+        };
+        Ok(Bin {
+            start: self.bin_start,
+            state,
+        })
+    }
+}
+
+/// SQLite's `limit -1` means no limit.
+fn limit_of(page: Page) -> i64 {
+    page.limit
+        .map_or(-1, |limit| i64::try_from(limit).unwrap_or(i64::MAX))
+}
+
+fn offset_of(page: Page) -> i64 {
+    i64::try_from(page.offset).unwrap_or(i64::MAX)
+}
+
+#[async_trait]
+impl TimeSeriesRepository for SqliteSeriesStore {
+    async fn existing_points(&self, series: &SeriesKey, timestamps: &[i64]) -> Result<Vec<i64>> {
+        if timestamps.is_empty() {
+            return Ok(Vec::new());
+        }
+        let list = format!(
+            "[{}]",
+            timestamps
+                .iter()
+                .map(i64::to_string)
+                .collect::<Vec<_>>()
+                .join(",")
+        );
+        let existing = sqlx::query_scalar(
+            "select ts from base_point where metadata_key = ? and event_type = ? \
+             and ts in (select value from json_each(?)) order by ts",
+        )
+        .bind(&series.metadata_key)
+        .bind(&series.event_type)
+        .bind(list)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(existing)
+    }
+
+    async fn put_points(&self, series: &SeriesKey, points: &[Point]) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        for chunk in points.chunks(INSERT_CHUNK) {
+            let mut insert: QueryBuilder<Sqlite> = QueryBuilder::new(
+                "insert into base_point (metadata_key, event_type, ts, v_int, v_float, v_num, v_den, v_json) ",
+            );
+            insert.push_values(chunk.iter().map(ValueColumns::of), |mut row, columns| {
+                row.push_bind(&series.metadata_key)
+                    .push_bind(&series.event_type)
+                    .push_bind(columns.ts)
+                    .push_bind(columns.v_int)
+                    .push_bind(columns.v_float)
+                    .push_bind(columns.v_num)
+                    .push_bind(columns.v_den)
+                    .push_bind(columns.v_json);
+            });
+            insert.push(
+                " on conflict (metadata_key, event_type, ts) do update set v_int = excluded.v_int, \
+                 v_float = excluded.v_float, v_num = excluded.v_num, v_den = excluded.v_den, v_json = excluded.v_json",
+            );
+            insert.build().execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn get_points(
+        &self,
+        series: &SeriesKey,
+        range: TimeRange,
+        page: Page,
+    ) -> Result<Vec<Point>> {
+        let data_type = data_type(series)?;
+        let rows: Vec<ValueColumns> = sqlx::query_as(
+            "select ts, v_int, v_float, v_num, v_den, v_json from base_point \
+             where metadata_key = ? and event_type = ? and ts between ? and ? order by ts limit ? offset ?",
+        )
+        .bind(&series.metadata_key)
+        .bind(&series.event_type)
+        .bind(range.begin)
+        .bind(range.end)
+        .bind(limit_of(page))
+        .bind(offset_of(page))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|row| row.into_point(data_type))
+            .collect()
+    }
+
+    async fn put_bins(&self, series: &SeriesKey, window: i64, bins: &[Bin]) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        for chunk in bins.chunks(INSERT_CHUNK) {
+            let mut insert: QueryBuilder<Sqlite> = QueryBuilder::new(
+                "insert into summary_bin (metadata_key, event_type, summary_window, bin_start, point_count, \
+                 int_sum, float_sum, numerator, denominator, histogram) ",
+            );
+            insert.push_values(chunk, |mut row, bin| {
+                row.push_bind(&series.metadata_key)
+                    .push_bind(&series.event_type)
+                    .push_bind(window)
+                    .push_bind(bin.start)
+                    .push_bind(bin.state.count)
+                    .push_bind(bin.state.int_sum)
+                    .push_bind(bin.state.float_sum)
+                    .push_bind(bin.state.numerator)
+                    .push_bind(bin.state.denominator)
+                    .push_bind(bin.state.histogram.as_ref().map(histogram_to_text));
+            });
+            insert.push(
+                " on conflict (metadata_key, event_type, summary_window, bin_start) do update set \
+                 point_count = excluded.point_count, int_sum = excluded.int_sum, float_sum = excluded.float_sum, \
+                 numerator = excluded.numerator, denominator = excluded.denominator, histogram = excluded.histogram",
+            );
+            insert.build().execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn get_bins(
+        &self,
+        series: &SeriesKey,
+        window: i64,
+        range: TimeRange,
+        page: Page,
+    ) -> Result<Vec<Bin>> {
+        let rows: Vec<BinRow> = sqlx::query_as(
+            "select bin_start, point_count, int_sum, float_sum, numerator, denominator, histogram from summary_bin \
+             where metadata_key = ? and event_type = ? and summary_window = ? and bin_start between ? and ? \
+             order by bin_start limit ? offset ?",
+        )
+        .bind(&series.metadata_key)
+        .bind(&series.event_type)
+        .bind(window)
+        .bind(range.begin)
+        .bind(range.end)
+        .bind(limit_of(page))
+        .bind(offset_of(page))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter().map(BinRow::into_bin).collect()
+    }
+}

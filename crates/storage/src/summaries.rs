@@ -1,0 +1,192 @@
+//! Writing points and keeping summary bins equal to the fold of their points, whatever the
+//! backend and however many writers (esmond-storage.md §6.3).
+//!
+//! After storing its points, a writer recomputes every bin they touched from the bin's source
+//! (base points, or the bins of a smaller window that divides it), upserts the result, and reads
+//! the source again. If the source changed meanwhile (another writer), it recomputes and writes
+//! again. The last upsert of a bin is therefore always followed by a check that found it current,
+//! so concurrent writers converge on the fold of all points, with no counters and no locks.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use esmond_model::summary::{bin_start, fold_source};
+use esmond_model::{BinState, DataType};
+
+use crate::{Bin, Error, Page, Point, Result, SeriesKey, SeriesStore, TimeRange};
+
+/// Recomputations of one bin before giving up under pathological contention.
+const MAX_REFRESHES: usize = 8;
+
+/// Bins further apart than this many windows are read with separate range reads.
+const RUN_GAP: i64 = 4;
+
+/// What a write stored.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WriteOutcome {
+    /// Time stamps not written because a point was already there (numeric types only, where
+    /// esmond answers 409), ascending.
+    pub duplicates: Vec<i64>,
+}
+
+/// Returns whether a data type refuses a second point at the same time (esmond's 409).
+fn refuses_duplicates(data_type: DataType) -> bool {
+    matches!(
+        data_type,
+        DataType::Integer | DataType::Float | DataType::Percentage
+    )
+}
+
+impl SeriesStore {
+    /// Stores `points` of one series and brings the bins of every kept window up to date.
+    ///
+    /// For numeric data a point at an occupied second is skipped and reported as a duplicate,
+    /// the first of several in one request wins; other data replaces the stored point, the last
+    /// of several wins. Bins are refreshed for every point given, duplicates included, so that a
+    /// retried request also repairs summaries its first attempt could not finish.
+    pub async fn write(
+        &self,
+        series: &SeriesKey,
+        data_type: DataType,
+        windows: &[i64],
+        points: Vec<Point>,
+    ) -> Result<WriteOutcome> {
+        let touched: BTreeSet<i64> = points.iter().map(|point| point.ts).collect();
+        let mut outcome = WriteOutcome::default();
+        let mut unique: BTreeMap<i64, Point> = BTreeMap::new();
+        if refuses_duplicates(data_type) {
+            let timestamps: Vec<i64> = touched.iter().copied().collect();
+            let existing: BTreeSet<i64> = self
+                .repository
+                .existing_points(series, &timestamps)
+                .await?
+                .into_iter()
+                .collect();
+            let mut duplicates = BTreeSet::new();
+            for point in points {
+                if existing.contains(&point.ts) || unique.contains_key(&point.ts) {
+                    duplicates.insert(point.ts);
+                } else {
+                    unique.insert(point.ts, point);
+                }
+            }
+            outcome.duplicates = duplicates.into_iter().collect();
+        } else {
+            unique.extend(points.into_iter().map(|point| (point.ts, point)));
+        }
+        let fresh: Vec<Point> = unique.into_values().collect();
+        if !fresh.is_empty() {
+            self.repository.put_points(series, &fresh).await?;
+        }
+        for &window in windows {
+            let bins: BTreeSet<i64> = touched.iter().map(|ts| bin_start(*ts, window)).collect();
+            self.refresh(series, window, windows, bins).await?;
+        }
+        Ok(outcome)
+    }
+
+    /// Recomputes and stores `bins` of `window` until a re-read of their source confirms them.
+    async fn refresh(
+        &self,
+        series: &SeriesKey,
+        window: i64,
+        windows: &[i64],
+        bins: BTreeSet<i64>,
+    ) -> Result<()> {
+        let mut pending = self.compute(series, window, windows, &bins).await?;
+        for _ in 0..MAX_REFRESHES {
+            let stored: Vec<Bin> = pending
+                .iter()
+                .map(|(start, state)| Bin {
+                    start: *start,
+                    state: state.clone(),
+                })
+                .collect();
+            self.repository.put_bins(series, window, &stored).await?;
+            let starts: BTreeSet<i64> = pending.keys().copied().collect();
+            let check = self.compute(series, window, windows, &starts).await?;
+            pending = check
+                .into_iter()
+                .filter(|(start, state)| pending.get(start) != Some(state))
+                .collect();
+            if pending.is_empty() {
+                return Ok(());
+            }
+            tracing::debug!(
+                window,
+                bins = pending.len(),
+                "summary bins changed under a concurrent write, refreshing"
+            );
+        }
+        Err(Error::Contention)
+    }
+
+    /// Returns the fold of each of `bins` of `window`, from its source; empty bins are left out.
+    async fn compute(
+        &self,
+        series: &SeriesKey,
+        window: i64,
+        windows: &[i64],
+        bins: &BTreeSet<i64>,
+    ) -> Result<BTreeMap<i64, BinState>> {
+        let source = fold_source(window, windows);
+        let mut states: BTreeMap<i64, BinState> = BTreeMap::new();
+        for run in runs(bins, window) {
+            let range = TimeRange {
+                begin: run.0,
+                end: run.1 + window - 1,
+            };
+            match source {
+                Some(smaller) => {
+                    for part in self
+                        .repository
+                        .get_bins(series, smaller, range, Page::default())
+                        .await?
+                    {
+                        states
+                            .entry(bin_start(part.start, window))
+                            .or_default()
+                            .merge(&part.state);
+                    }
+                }
+                None => {
+                    for point in self
+                        .repository
+                        .get_points(series, range, Page::default())
+                        .await?
+                    {
+                        states
+                            .entry(bin_start(point.ts, window))
+                            .or_default()
+                            .add(&point.value);
+                    }
+                }
+            }
+        }
+        states.retain(|start, state| bins.contains(start) && state.count > 0);
+        Ok(states)
+    }
+}
+
+/// Splits sorted bin starts into runs of nearby bins, each read with one range read.
+fn runs(bins: &BTreeSet<i64>, window: i64) -> Vec<(i64, i64)> {
+    let mut runs: Vec<(i64, i64)> = Vec::new();
+    for &start in bins {
+        match runs.last_mut() {
+            Some(run) if start - run.1 <= RUN_GAP * window => run.1 = start,
+            _ => runs.push((start, start)),
+        }
+    }
+    runs
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nearby_bins_share_a_read() {
+        let bins: BTreeSet<i64> = [0, 300, 600, 6000, 6300].into_iter().collect();
+        assert_eq!(runs(&bins, 300), vec![(0, 600), (6000, 6300)]);
+        assert!(runs(&BTreeSet::new(), 300).is_empty());
+    }
+}

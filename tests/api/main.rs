@@ -4,7 +4,9 @@ mod auth;
 mod create;
 mod event_types;
 mod search;
+mod testdata;
 mod wire;
+mod writes;
 
 use serde_json::{Value, json};
 

@@ -6,8 +6,10 @@
 pub mod fixtures;
 
 use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use esmond_api::UpdateTracker;
 use esmond_metadata::MetadataStore;
 use esmond_metadata::auth::{generate_api_key, hash_api_key, key_hint};
 use esmond_server::{Application, Settings, open_metadata};
@@ -25,8 +27,13 @@ pub struct TestApp {
     pub key: String,
     /// The server's metadata store, for setting up state that has no HTTP route.
     pub metadata: MetadataStore,
+    /// The server's `time-updated` tracker.
+    pub updates: UpdateTracker,
+    /// The data directory.
+    pub data_dir: PathBuf,
     client: reqwest::Client,
-    _data_dir: tempfile::TempDir,
+    /// Removed when the app that created it is dropped.
+    _owned_dir: Option<tempfile::TempDir>,
 }
 
 /// Starts a server with the default settings.
@@ -37,14 +44,26 @@ pub async fn spawn_app() -> TestApp {
 /// Starts a server after `configure` has adjusted its settings.
 pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     let data_dir = tempfile::tempdir().expect("temporary directory");
+    let mut app = start(data_dir.path(), configure).await;
+    app._owned_dir = Some(data_dir);
+    app
+}
+
+/// Starts a server on an existing data directory, e.g. a second instance sharing one store.
+pub async fn spawn_app_on(data_dir: &Path) -> TestApp {
+    start(data_dir, |_| {}).await
+}
+
+async fn start(data_dir: &Path, configure: impl FnOnce(&mut Settings)) -> TestApp {
     let mut settings = Settings::default();
-    settings.storage.data_dir = data_dir.path().to_owned();
+    settings.storage.data_dir = data_dir.to_owned();
     settings.http.listen = SocketAddr::from(([127, 0, 0, 1], 0));
     settings.http.dns_timeout_ms = 1000;
     configure(&mut settings);
 
     let application = Application::build(&settings).await.expect("server starts");
     let origin = format!("http://{}", application.local_addr());
+    let updates = application.updates();
     tokio::spawn(application.run_until(std::future::pending()));
 
     let metadata = open_metadata(&settings)
@@ -57,7 +76,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
         .expect("key stored");
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
-        .timeout(Duration::from_secs(10))
+        .timeout(Duration::from_secs(30))
         .build()
         .expect("http client");
     TestApp {
@@ -65,8 +84,10 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
         prefix: settings.http.prefix.clone(),
         key,
         metadata,
+        updates,
+        data_dir: data_dir.to_owned(),
         client,
-        _data_dir: data_dir,
+        _owned_dir: None,
     }
 }
 
@@ -120,6 +141,28 @@ impl TestApp {
             .as_str()
             .expect("metadata-key")
             .to_owned()
+    }
+
+    /// Sends a bulk PUT of `body` to a record, with the test key.
+    pub async fn put_data(&self, key: &str, body: &Value) -> Answer {
+        send(
+            self.archive(Method::PUT, &format!("{key}/"))
+                .header("authorization", self.token())
+                .header("content-type", "application/json")
+                .body(body.to_string()),
+        )
+        .await
+    }
+
+    /// POSTs one point to `…/{key}/{event_type}/base`, with the test key.
+    pub async fn post_point(&self, key: &str, event_type: &str, ts: i64, value: &Value) -> Answer {
+        send(
+            self.archive(Method::POST, &format!("{key}/{event_type}/base"))
+                .header("authorization", self.token())
+                .header("content-type", "application/json")
+                .body(serde_json::json!({"ts": ts, "val": value}).to_string()),
+        )
+        .await
     }
 
     /// Gets a URL below the archive root anonymously.
@@ -183,4 +226,31 @@ pub async fn send(request: RequestBuilder) -> Answer {
         headers,
         text,
     }
+}
+
+/// Returns the `(ts, val)` pairs of a series answer, checking esmond's `{"ts", "val"}` shape.
+#[track_caller]
+pub fn series_points(answer: &Answer) -> Vec<(i64, Value)> {
+    assert_eq!(
+        answer.status,
+        StatusCode::OK,
+        "series read failed: {}",
+        answer.text
+    );
+    let points = answer.json();
+    let mut pairs = Vec::new();
+    for point in points.as_array().expect("a series is a list") {
+        let keys: Vec<&str> = point
+            .as_object()
+            .expect("a point is an object")
+            .keys()
+            .map(String::as_str)
+            .collect();
+        assert_eq!(keys, ["ts", "val"], "point keys");
+        pairs.push((
+            point["ts"].as_i64().expect("integer ts"),
+            point["val"].clone(),
+        ));
+    }
+    pairs
 }

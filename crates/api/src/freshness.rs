@@ -6,6 +6,7 @@
 //! the metadata store about one write per interval and node, not N.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -28,6 +29,7 @@ pub struct UpdateTracker {
     metadata: MetadataStore,
     interval: i64,
     marks: Arc<Mutex<HashMap<SeriesName, Mark>>>,
+    stored: Arc<AtomicU64>,
 }
 
 impl UpdateTracker {
@@ -38,7 +40,20 @@ impl UpdateTracker {
             metadata,
             interval,
             marks: Arc::default(),
+            stored: Arc::default(),
         }
+    }
+
+    /// Returns how many times were written to the metadata store since start.
+    pub fn stored_marks(&self) -> u64 {
+        self.stored.load(Ordering::Relaxed)
+    }
+
+    /// Writes one mark to the metadata store.
+    async fn store(&self, key: &str, event_type: &str, time: i64) -> esmond_metadata::Result<()> {
+        self.metadata.mark_updated(key, event_type, time).await?;
+        self.stored.fetch_add(1, Ordering::Relaxed);
+        Ok(())
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<SeriesName, Mark>> {
@@ -67,7 +82,7 @@ impl UpdateTracker {
             }
         };
         if store_now {
-            self.metadata.mark_updated(key, event_type, now).await?;
+            self.store(key, event_type, now).await?;
             let mut marks = self.lock();
             let mark = marks.entry(name).or_insert(Mark {
                 stored: now,
@@ -88,7 +103,7 @@ impl UpdateTracker {
                 .collect()
         };
         for ((key, event_type), time) in due {
-            if let Err(error) = self.metadata.mark_updated(&key, &event_type, time).await {
+            if let Err(error) = self.store(&key, &event_type, time).await {
                 // Put it back: the next flush retries, nothing is lost.
                 let mut marks = self.lock();
                 if let Some(mark) = marks.get_mut(&(key.clone(), event_type.clone())) {

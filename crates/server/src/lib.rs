@@ -96,6 +96,11 @@ impl Application {
             .expect("a bound listener has an address")
     }
 
+    /// Returns the server's `time-updated` tracker (for metrics and tests).
+    pub fn updates(&self) -> UpdateTracker {
+        self.state.updates.clone()
+    }
+
     /// Returns the port the server listens on.
     pub fn port(&self) -> u16 {
         self.local_addr().port()

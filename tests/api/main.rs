@@ -1,8 +1,10 @@
 //! Black-box tests of esmond's metadata interface over HTTP, against a real esmond-rs.
 
 mod auth;
+mod concurrency;
 mod create;
 mod event_types;
+mod reads;
 mod search;
 mod testdata;
 mod wire;

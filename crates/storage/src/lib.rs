@@ -100,12 +100,28 @@ pub trait TimeSeriesRepository: Send + Sync + Debug {
 #[derive(Debug, Clone)]
 pub struct SeriesStore {
     repository: Arc<dyn TimeSeriesRepository>,
+    /// Writes of one series on this node take turns (see [`summaries`]).
+    refresh_locks: Arc<[tokio::sync::Mutex<()>]>,
 }
 
 impl SeriesStore {
     /// Wraps a backend.
     pub fn new(repository: Arc<dyn TimeSeriesRepository>) -> SeriesStore {
-        SeriesStore { repository }
+        let refresh_locks = (0..summaries::REFRESH_STRIPES)
+            .map(|_| tokio::sync::Mutex::new(()))
+            .collect();
+        SeriesStore {
+            repository,
+            refresh_locks,
+        }
+    }
+
+    /// Returns the lock that writes of `series` on this node share.
+    fn refresh_lock(&self, series: &SeriesKey) -> &tokio::sync::Mutex<()> {
+        use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
+        // A fixed hasher: the stripe of a series only has to be stable within the process.
+        let hash = BuildHasherDefault::<DefaultHasher>::default().hash_one(series);
+        &self.refresh_locks[(hash % self.refresh_locks.len() as u64) as usize]
     }
 
     /// Returns base points within `range`.

@@ -5,7 +5,9 @@
 //! (base points, or the bins of a smaller window that divides it), upserts the result, and reads
 //! the source again. If the source changed meanwhile (another writer), it recomputes and writes
 //! again. The last upsert of a bin is therefore always followed by a check that found it current,
-//! so concurrent writers converge on the fold of all points, with no counters and no locks.
+//! so concurrent writers converge on the fold of all points, with no counters and no locks
+//! shared between nodes. Within one node, writes of a series take turns (striped locks), so the
+//! re-reads only ever race with other nodes and settle in a round or two.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -14,8 +16,12 @@ use esmond_model::{BinState, DataType};
 
 use crate::{Bin, Error, Page, Point, Result, SeriesKey, SeriesStore, TimeRange};
 
-/// Recomputations of one bin before giving up under pathological contention.
-const MAX_REFRESHES: usize = 8;
+/// Number of locks that refreshes of different series share.
+pub(crate) const REFRESH_STRIPES: usize = 64;
+
+/// Recomputations of one bin before giving up under pathological contention (with the backoff
+/// below, about two seconds of other nodes rewriting the same bins without pause).
+const MAX_REFRESHES: u32 = 64;
 
 /// Bins further apart than this many windows are read with separate range reads.
 const RUN_GAP: i64 = 4;
@@ -50,6 +56,9 @@ impl SeriesStore {
         windows: &[i64],
         points: Vec<Point>,
     ) -> Result<WriteOutcome> {
+        // Writes of one series on this node take turns, from the duplicate check to the last
+        // summary: other nodes are then the only source of change a refresh has to chase.
+        let _turn = self.refresh_lock(series).lock().await;
         let touched: BTreeSet<i64> = points.iter().map(|point| point.ts).collect();
         let mut outcome = WriteOutcome::default();
         let mut unique: BTreeMap<i64, Point> = BTreeMap::new();
@@ -93,7 +102,11 @@ impl SeriesStore {
         bins: BTreeSet<i64>,
     ) -> Result<()> {
         let mut pending = self.compute(series, window, windows, &bins).await?;
-        for _ in 0..MAX_REFRESHES {
+        for round in 0..MAX_REFRESHES {
+            if round > 0 {
+                // Another node is writing the same bins: let it finish before looking again.
+                tokio::time::sleep(backoff(round)).await;
+            }
             let stored: Vec<Bin> = pending
                 .iter()
                 .map(|(start, state)| Bin {
@@ -165,6 +178,17 @@ impl SeriesStore {
         states.retain(|start, state| bins.contains(start) && state.count > 0);
         Ok(states)
     }
+}
+
+/// Returns a jittered pause between refresh rounds, doubling from 0.25 ms up to 32 ms, so that
+/// nodes chasing each other's writes fall out of step.
+fn backoff(round: u32) -> std::time::Duration {
+    let base = 250u64 << round.min(7);
+    let jitter = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|elapsed| u64::from(elapsed.subsec_nanos()) % base)
+        .unwrap_or_default();
+    std::time::Duration::from_micros(base + jitter)
 }
 
 /// Splits sorted bin starts into runs of nearby bins, each read with one range read.

@@ -29,7 +29,9 @@ done
 key=$("$binary" --data-dir "$work/data" token create esmond-client-test)
 
 status=0
-ESMOND_URL="http://127.0.0.1:$port" ESMOND_KEY="$key" "$venv/bin/python" -W error "$here/test_esmond_client_metadata.py" || status=$?
+for suite in test_esmond_client_metadata.py test_esmond_client_data.py; do
+    ESMOND_URL="http://127.0.0.1:$port" ESMOND_KEY="$key" "$venv/bin/python" -W error "$here/$suite" || status=$?
+done
 if [[ $status -ne 0 ]]; then
     echo "--- server log ---" >&2
     tail -n 50 "$work/server.log" >&2

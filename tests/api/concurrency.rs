@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use esmond_tests::{TestApp, series_points, spawn_app, spawn_app_on};
+use esmond_tests::{TestApp, series_points, spawn_app, spawn_peer};
 use serde_json::{Value, json};
 
 const WRITERS: i64 = 16;
@@ -45,7 +45,7 @@ fn bin(ts: i64, window: i64) -> i64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_writers_converge_on_the_formulas() {
     let first = spawn_app().await;
-    let second = spawn_app_on(&first.data_dir).await;
+    let second = spawn_peer(&first).await;
     let key = first
         .create_metadata(&json!({
             "subject-type": "point-to-point", "source": "10.9.0.1", "destination": "10.9.0.2",

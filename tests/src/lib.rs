@@ -14,7 +14,9 @@ use esmond_metadata::MetadataStore;
 use esmond_metadata::auth::{generate_api_key, hash_api_key, key_hint};
 use esmond_server::{Application, Settings, open_metadata};
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
+use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
+use sqlx::{AssertSqlSafe, PgPool};
 
 /// A running esmond-rs and a client for it.
 #[derive(Debug)]
@@ -31,6 +33,8 @@ pub struct TestApp {
     pub updates: UpdateTracker,
     /// The data directory.
     pub data_dir: PathBuf,
+    /// The PostgreSQL database of the metadata, when the suite runs against PostgreSQL.
+    pub postgres_url: Option<String>,
     client: reqwest::Client,
     /// Removed when the app that created it is dropped.
     _owned_dir: Option<tempfile::TempDir>,
@@ -49,9 +53,39 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     app
 }
 
-/// Starts a server on an existing data directory, e.g. a second instance sharing one store.
-pub async fn spawn_app_on(data_dir: &Path) -> TestApp {
-    start(data_dir, |_| {}).await
+/// Starts a second server on the stores of `app` (its data directory and its PostgreSQL
+/// database, if any), as a second API node would.
+pub async fn spawn_peer(app: &TestApp) -> TestApp {
+    let url = app.postgres_url.clone();
+    start(&app.data_dir, move |settings| {
+        settings.postgres.url = url.map(SecretString::from)
+    })
+    .await
+}
+
+/// Returns the PostgreSQL server the suite runs against, if any (`ESMOND_TEST_POSTGRES_URL`,
+/// set by `tests/run.sh` for its PostgreSQL pass).
+pub fn postgres_server() -> Option<String> {
+    std::env::var("ESMOND_TEST_POSTGRES_URL")
+        .ok()
+        .filter(|url| !url.is_empty())
+}
+
+/// Creates an empty database on the suite's PostgreSQL server and returns its URL.
+pub async fn fresh_database(server: &str) -> String {
+    let admin = PgPool::connect(server)
+        .await
+        .expect("the test postgresql answers");
+    let name = format!("esmond_test_{}", uuid::Uuid::new_v4().simple());
+    sqlx::query(AssertSqlSafe(format!("create database {name}")))
+        .execute(&admin)
+        .await
+        .expect("database created");
+    admin.close().await;
+    let (base, _) = server
+        .rsplit_once('/')
+        .expect("a postgres url ends with its database");
+    format!("{base}/{name}")
 }
 
 async fn start(data_dir: &Path, configure: impl FnOnce(&mut Settings)) -> TestApp {
@@ -60,6 +94,11 @@ async fn start(data_dir: &Path, configure: impl FnOnce(&mut Settings)) -> TestAp
     settings.http.listen = SocketAddr::from(([127, 0, 0, 1], 0));
     settings.http.dns_timeout_ms = 1000;
     configure(&mut settings);
+    if settings.postgres.url.is_none()
+        && let Some(server) = postgres_server()
+    {
+        settings.postgres.url = Some(SecretString::from(fresh_database(&server).await));
+    }
 
     let application = Application::build(&settings).await.expect("server starts");
     let origin = format!("http://{}", application.local_addr());
@@ -86,6 +125,11 @@ async fn start(data_dir: &Path, configure: impl FnOnce(&mut Settings)) -> TestAp
         metadata,
         updates,
         data_dir: data_dir.to_owned(),
+        postgres_url: settings
+            .postgres
+            .url
+            .as_ref()
+            .map(|url| url.expose_secret().to_owned()),
         client,
         _owned_dir: None,
     }

@@ -20,16 +20,22 @@ pub enum Error {
 /// Result of a metadata store operation.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// Returns whether a database error code means "not reachable right now": SQLite's busy and
+/// locked, PostgreSQL's connection exceptions (08), shutdowns and start-ups (57P0x), and
+/// too many connections (53300).
+fn is_transient(code: &str) -> bool {
+    matches!(code, "5" | "6" | "53300" | "57P01" | "57P02" | "57P03") || code.starts_with("08")
+}
+
 impl From<sqlx::Error> for Error {
     fn from(error: sqlx::Error) -> Self {
         match error {
-            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
-                Error::Unavailable(error)
-            }
-            sqlx::Error::Database(ref db)
-                if db.code().is_some_and(|code| code == "5" || code == "6") =>
-            {
-                // SQLITE_BUSY / SQLITE_LOCKED: another writer held the file past the busy timeout.
+            sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::Io(_)
+            | sqlx::Error::Protocol(_)
+            | sqlx::Error::WorkerCrashed => Error::Unavailable(error),
+            sqlx::Error::Database(ref db) if db.code().is_some_and(|code| is_transient(&code)) => {
                 Error::Unavailable(error)
             }
             other => Error::Internal(Box::new(other)),

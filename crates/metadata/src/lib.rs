@@ -2,12 +2,14 @@
 //! may write: users, API keys (stored hashed) and IP networks.
 //!
 //! Layout: [`MetadataRepository`] states the contract; [`sqlite`] implements it in the embedded
-//! SQLite file. [`filter`] describes a metadata search, [`auth`] generates and hashes API keys.
+//! SQLite file, [`postgres`] in a PostgreSQL shared by every API node. [`filter`] describes a metadata search, [`auth`] generates and hashes API keys.
 //! Callers hold a [`MetadataStore`], a cheap cloneable handle on whichever backend is configured.
 
 pub mod auth;
 mod error;
 pub mod filter;
+pub mod postgres;
+mod rows;
 pub mod sqlite;
 
 use std::fmt::Debug;

@@ -6,6 +6,7 @@
 //! [`telemetry`] sets up logging.
 
 pub mod cli;
+pub mod esmond_conf;
 pub mod settings;
 pub mod telemetry;
 
@@ -17,6 +18,7 @@ use std::time::Duration;
 use anyhow::Context;
 use esmond_api::{ApiConfig, AppState, HostResolver, UpdateTracker};
 use esmond_metadata::MetadataStore;
+use esmond_metadata::postgres::PgMetadataStore;
 use esmond_metadata::sqlite::SqliteMetadataStore;
 use esmond_storage::SeriesStore;
 use esmond_storage::sqlite::SqliteSeriesStore;
@@ -37,18 +39,28 @@ pub struct Stores {
     pub series: SeriesStore,
 }
 
-/// Opens the stores the settings describe, creating the data directory if needed.
+/// Opens the stores the settings describe, creating the data directory if needed: metadata in
+/// PostgreSQL when configured, otherwise everything in the embedded SQLite file.
 pub async fn open_stores(settings: &Settings) -> anyhow::Result<Stores> {
     let data_dir = &settings.storage.data_dir;
     std::fs::create_dir_all(data_dir)
         .with_context(|| format!("failed to create the data directory {}", data_dir.display()))?;
     let path = data_dir.join(DATABASE_FILE);
-    let store = SqliteMetadataStore::open(&path)
+    let embedded = SqliteMetadataStore::open(&path)
         .await
         .with_context(|| format!("failed to open the database {}", path.display()))?;
-    let series = SeriesStore::new(Arc::new(SqliteSeriesStore::new(store.pool().clone())));
+    let series = SeriesStore::new(Arc::new(SqliteSeriesStore::new(embedded.pool().clone())));
+    if !settings.postgres.is_configured() {
+        return Ok(Stores {
+            metadata: Arc::new(embedded),
+            series,
+        });
+    }
+    let postgres = PgMetadataStore::connect(&settings.postgres.pg_settings()?)
+        .await
+        .context("failed to prepare the postgresql metadata store")?;
     Ok(Stores {
-        metadata: Arc::new(store),
+        metadata: Arc::new(postgres),
         series,
     })
 }

@@ -4,28 +4,167 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+use std::time::Duration;
+
+use anyhow::Context;
+use esmond_metadata::postgres::PgSettings;
 use figment::Figment;
-use figment::providers::{Env, Format, Serialized, Toml};
+use figment::providers::{Env, Format, Toml};
 use ipnet::IpNet;
-use serde::{Deserialize, Serialize};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+use sqlx::postgres::PgConnectOptions;
+
+use crate::esmond_conf::EsmondConf;
 
 /// Prefix of the environment variables that override the file.
 pub const ENV_PREFIX: &str = "ESMOND_RS_";
 
 /// The whole configuration.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
 pub struct Settings {
     /// The HTTP interface.
     pub http: HttpSettings,
     /// Where the embedded store keeps its file.
     pub storage: StorageSettings,
+    /// PostgreSQL for metadata, users and keys; unset keeps them in the embedded store.
+    pub postgres: PostgresSettings,
+    /// An existing esmond.conf to take database settings from.
+    pub esmond_conf: Option<PathBuf>,
     /// Logging.
     pub log: LogSettings,
 }
 
+/// PostgreSQL settings: a URL, or its parts.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct PostgresSettings {
+    /// `postgres://user:password@host:port/database`.
+    pub url: Option<SecretString>,
+    /// Host name, address, or socket directory (`/var/run/postgresql`).
+    pub host: Option<String>,
+    /// Port.
+    pub port: Option<u16>,
+    /// User.
+    pub user: Option<String>,
+    /// Password.
+    pub password: Option<SecretString>,
+    /// Database.
+    pub database: Option<String>,
+    /// A read-only replica for the metadata listing queries.
+    pub read_replica_url: Option<SecretString>,
+    /// Connections per pool (per API node).
+    pub pool_size: u32,
+    /// Seconds a request waits for a connection before answering 503.
+    pub acquire_timeout_secs: u64,
+    /// Apply pending migrations when `serve` starts.
+    pub migrate: bool,
+}
+
+impl Default for PostgresSettings {
+    fn default() -> Self {
+        PostgresSettings {
+            url: None,
+            host: None,
+            port: None,
+            user: None,
+            password: None,
+            database: None,
+            read_replica_url: None,
+            pool_size: 16,
+            acquire_timeout_secs: 3,
+            migrate: true,
+        }
+    }
+}
+
+impl PostgresSettings {
+    /// Returns whether PostgreSQL is configured at all.
+    pub fn is_configured(&self) -> bool {
+        self.url.is_some() || self.host.is_some() || self.database.is_some()
+    }
+
+    /// Returns the driver options: the URL first, then the parts override it.
+    pub fn connect_options(&self) -> anyhow::Result<PgConnectOptions> {
+        let mut options = match &self.url {
+            Some(url) => url
+                .expose_secret()
+                .parse::<PgConnectOptions>()
+                .context("invalid postgres.url")?,
+            None => PgConnectOptions::new_without_pgpass(),
+        };
+        if let Some(host) = &self.host {
+            options = options.host(host);
+        }
+        if let Some(port) = self.port {
+            options = options.port(port);
+        }
+        if let Some(user) = &self.user {
+            options = options.username(user);
+        }
+        if let Some(password) = &self.password {
+            options = options.password(password.expose_secret());
+        }
+        if let Some(database) = &self.database {
+            options = options.database(database);
+        }
+        Ok(options.application_name("esmond-rs"))
+    }
+
+    /// Returns the settings the metadata store connects with.
+    pub fn pg_settings(&self) -> anyhow::Result<PgSettings> {
+        let replica = match &self.read_replica_url {
+            Some(url) => Some(
+                url.expose_secret()
+                    .parse::<PgConnectOptions>()
+                    .context("invalid postgres.read_replica_url")?,
+            ),
+            None => None,
+        };
+        Ok(PgSettings {
+            primary: self.connect_options()?,
+            replica,
+            pool_size: self.pool_size.max(1),
+            acquire_timeout: Duration::from_secs(self.acquire_timeout_secs.max(1)),
+            migrate: self.migrate,
+        })
+    }
+
+    /// Fills unset parts from an esmond.conf's `sql_db_*` keys.
+    fn adopt(&mut self, conf: &EsmondConf) {
+        if self.url.is_some() {
+            return;
+        }
+        self.host = self
+            .host
+            .take()
+            .or_else(|| conf.get("sql_db_host").map(str::to_owned));
+        // esmond parses sql_db_port but never uses it; it is honoured here.
+        self.port = self
+            .port
+            .or_else(|| conf.get("sql_db_port").and_then(|port| port.parse().ok()));
+        self.user = self
+            .user
+            .take()
+            .or_else(|| conf.get("sql_db_user").map(str::to_owned));
+        self.password = self.password.take().or_else(|| {
+            conf.get("sql_db_password")
+                .map(|p| SecretString::from(p.to_owned()))
+        });
+        self.database = self
+            .database
+            .take()
+            .or_else(|| conf.get("sql_db_name").map(str::to_owned));
+        if self.database.is_some() && self.host.is_none() {
+            // esmond connects through the local socket when sql_db_host is empty.
+            self.host = Some("/var/run/postgresql".to_owned());
+        }
+    }
+}
+
 /// HTTP settings.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(default)]
 pub struct HttpSettings {
     /// Address and port to listen on.
@@ -50,7 +189,7 @@ impl Default for HttpSettings {
 }
 
 /// Storage settings.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(default)]
 pub struct StorageSettings {
     /// Directory of the SQLite file, created if missing.
@@ -70,7 +209,7 @@ impl Default for StorageSettings {
 }
 
 /// Logging settings.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(default)]
 pub struct LogSettings {
     /// A `tracing` filter; `RUST_LOG` wins when set.
@@ -87,20 +226,24 @@ impl Default for LogSettings {
 }
 
 impl Settings {
-    /// Loads defaults, then `file` if given, then the environment.
-    pub fn load(file: Option<&Path>) -> Result<Settings, Box<figment::Error>> {
-        let mut figment = Figment::from(Serialized::defaults(Settings::default()));
+    /// Loads defaults, then `file` if given, then the environment, then the esmond.conf named
+    /// by `esmond_conf` for whatever database settings are still unset.
+    pub fn load(file: Option<&Path>) -> anyhow::Result<Settings> {
+        let mut figment = Figment::new();
         if let Some(file) = file {
-            if !file.exists() {
-                return Err(Box::new(figment::Error::from(format!(
-                    "configuration file {} not found",
-                    file.display()
-                ))));
-            }
+            anyhow::ensure!(
+                file.exists(),
+                "configuration file {} not found",
+                file.display()
+            );
             figment = figment.merge(Toml::file(file));
         }
         figment = figment.merge(Env::prefixed(ENV_PREFIX).split("__"));
-        figment.extract().map_err(Box::new)
+        let mut settings: Settings = figment.extract().map_err(Box::new)?;
+        if let Some(path) = settings.esmond_conf.clone() {
+            settings.postgres.adopt(&EsmondConf::read(&path)?);
+        }
+        Ok(settings)
     }
 }
 
@@ -132,6 +275,47 @@ mod tests {
                 Settings::load(Some(Path::new(example))).expect("example configuration loads");
             assert_eq!(settings.http.listen.to_string(), "127.0.0.1:9999");
             assert_eq!(settings.http.prefix, "/esmond");
+            Ok(())
+        });
+    }
+
+    #[allow(clippy::result_large_err)]
+    #[test]
+    fn an_esmond_conf_supplies_the_database() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "esmond.conf",
+                "[main]\nsql_db_name = esmond\nsql_db_user = esmond\nsql_db_password = pw\nsql_db_host = db.example.net\n",
+            )?;
+            jail.set_env("ESMOND_RS_ESMOND_CONF", "esmond.conf");
+            let settings = Settings::load(None).expect("settings load");
+            assert!(settings.postgres.is_configured());
+            let options = settings.postgres.connect_options().expect("options");
+            assert_eq!(options.get_host(), "db.example.net");
+            assert_eq!(options.get_username(), "esmond");
+            assert_eq!(options.get_database(), Some("esmond"));
+
+            // Explicit settings win over the file.
+            jail.set_env("ESMOND_RS_POSTGRES__DATABASE", "archive");
+            let settings = Settings::load(None).expect("settings load");
+            assert_eq!(
+                settings.postgres.connect_options().unwrap().get_database(),
+                Some("archive")
+            );
+            Ok(())
+        });
+    }
+
+    #[allow(clippy::result_large_err)]
+    #[test]
+    fn without_postgres_settings_the_embedded_store_is_used() {
+        figment::Jail::expect_with(|_| {
+            assert!(
+                !Settings::load(None)
+                    .expect("settings load")
+                    .postgres
+                    .is_configured()
+            );
             Ok(())
         });
     }

@@ -1,57 +1,11 @@
 //! Storing and loading metadata records in SQLite.
 
-use std::collections::HashMap;
-use std::net::IpAddr;
-
-use esmond_model::metadata::{NETWORK_ELEMENT, POINT_TO_POINT};
-use esmond_model::{EventTypeKey, EventTypeRow, Metadata, NewMetadata, Subject, SummaryType};
+use esmond_model::{EventTypeKey, Metadata, NewMetadata, Subject};
+use sqlx::SqlitePool;
 use sqlx::sqlite::SqliteConnection;
-use sqlx::{FromRow, SqlitePool};
 
+use crate::rows::{MetadataRow, ParameterRow, RegistrationRow, SubjectColumns, assemble};
 use crate::{Error, Result};
-
-/// Subject columns in insert order.
-struct SubjectColumns<'a> {
-    source: String,
-    destination: Option<String>,
-    measurement_agent: String,
-    tool_name: &'a str,
-    input_source: &'a str,
-    input_destination: Option<&'a str>,
-}
-
-fn subject_columns(subject: &Subject) -> SubjectColumns<'_> {
-    match subject {
-        Subject::PointToPoint {
-            source,
-            destination,
-            measurement_agent,
-            tool_name,
-            input_source,
-            input_destination,
-        } => SubjectColumns {
-            source: source.to_string(),
-            destination: Some(destination.to_string()),
-            measurement_agent: measurement_agent.to_string(),
-            tool_name,
-            input_source,
-            input_destination: Some(input_destination),
-        },
-        Subject::NetworkElement {
-            source,
-            measurement_agent,
-            tool_name,
-            input_source,
-        } => SubjectColumns {
-            source: source.to_string(),
-            destination: None,
-            measurement_agent: measurement_agent.to_string(),
-            tool_name,
-            input_source,
-            input_destination: None,
-        },
-    }
-}
 
 /// Inserts the metadata row unless the checksum exists; returns the new row's id.
 async fn insert_record(
@@ -60,7 +14,7 @@ async fn insert_record(
     checksum: &str,
     subject: &Subject,
 ) -> Result<Option<i64>> {
-    let columns = subject_columns(subject);
+    let columns = SubjectColumns::of(subject);
     let id = sqlx::query_scalar(
         "insert into metadata (metadata_key, checksum, subject_type, source, destination, measurement_agent, \
          tool_name, input_source, input_destination) values (?, ?, ?, ?, ?, ?, ?, ?, ?) \
@@ -198,65 +152,6 @@ pub(super) async fn mark_updated(
     Ok(())
 }
 
-#[derive(FromRow)]
-struct MetadataRow {
-    metadata_id: i64,
-    metadata_key: String,
-    subject_type: String,
-    source: String,
-    destination: Option<String>,
-    measurement_agent: String,
-    tool_name: String,
-    input_source: String,
-    input_destination: Option<String>,
-}
-
-#[derive(FromRow)]
-struct RegistrationRow {
-    metadata_id: i64,
-    event_type: String,
-    summary_type: String,
-    summary_window: i64,
-    time_updated: Option<i64>,
-}
-
-fn corrupt(what: String) -> Error {
-    Error::Internal(what.into())
-}
-
-fn address(text: &str) -> Result<IpAddr> {
-    text.parse()
-        .map_err(|_| corrupt(format!("stored address {text} is not an ip address")))
-}
-
-impl MetadataRow {
-    fn into_metadata(self) -> Result<Metadata> {
-        let subject = match (self.subject_type.as_str(), self.destination) {
-            (POINT_TO_POINT, Some(destination)) => Subject::PointToPoint {
-                source: address(&self.source)?,
-                destination: address(&destination)?,
-                measurement_agent: address(&self.measurement_agent)?,
-                tool_name: self.tool_name,
-                input_source: self.input_source,
-                input_destination: self.input_destination.unwrap_or_default(),
-            },
-            (NETWORK_ELEMENT, _) => Subject::NetworkElement {
-                source: address(&self.source)?,
-                measurement_agent: address(&self.measurement_agent)?,
-                tool_name: self.tool_name,
-                input_source: self.input_source,
-            },
-            (other, _) => return Err(corrupt(format!("stored subject type {other} is unknown"))),
-        };
-        Ok(Metadata {
-            key: self.metadata_key,
-            subject,
-            parameters: Vec::new(),
-            event_types: Vec::new(),
-        })
-    }
-}
-
 /// Loads the records with these ids, in the order of `ids`.
 pub(super) async fn load(pool: &SqlitePool, ids: &[i64]) -> Result<Vec<Metadata>> {
     if ids.is_empty() {
@@ -281,49 +176,12 @@ pub(super) async fn load(pool: &SqlitePool, ids: &[i64]) -> Result<Vec<Metadata>
     .bind(&id_list)
     .fetch_all(pool)
     .await?;
-    let parameters: Vec<(i64, String, String)> = sqlx::query_as(
+    let parameters: Vec<ParameterRow> = sqlx::query_as(
         "select metadata_id, parameter_key, parameter_value from parameter \
-         where metadata_id in (select value from json_each(?)) order by metadata_id, parameter_key",
+         where metadata_id in (select value from json_each(?))",
     )
     .bind(&id_list)
     .fetch_all(pool)
     .await?;
-
-    let mut records = HashMap::with_capacity(rows.len());
-    for row in rows {
-        records.insert(row.metadata_id, row.into_metadata()?);
-    }
-    for row in registrations {
-        let summary_type = SummaryType::from_json_name(&row.summary_type).ok_or_else(|| {
-            corrupt(format!(
-                "stored summary type {} is unknown",
-                row.summary_type
-            ))
-        })?;
-        if let Some(record) = records.get_mut(&row.metadata_id) {
-            let key = EventTypeKey {
-                event_type: row.event_type,
-                summary_type,
-                window: row.summary_window,
-            };
-            record.event_types.push(EventTypeRow {
-                key,
-                time_updated: row.time_updated,
-            });
-        }
-    }
-    for (id, key, value) in parameters {
-        if let Some(record) = records.get_mut(&id) {
-            record.parameters.push((key, value));
-        }
-    }
-    let mut ordered = Vec::with_capacity(ids.len());
-    for id in ids {
-        if let Some(mut record) = records.remove(id) {
-            // Byte order of names, then summary type and window (esmond-api.md §5.2).
-            record.event_types.sort_by(|a, b| a.key.cmp(&b.key));
-            ordered.push(record);
-        }
-    }
-    Ok(ordered)
+    assemble(ids, rows, registrations, parameters)
 }

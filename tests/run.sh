@@ -1,18 +1,21 @@
 #!/usr/bin/env bash
-# The one test command: static checks, the whole Rust suite, the esmond-client compatibility
-# tests, and the Cassandra smoke test. It installs and starts what it needs (Python packages in a
-# virtualenv, Cassandra 5.0 jars through Maven, a throw-away Cassandra node on loopback), reusing
-# what an earlier run left in place.
+# The one test command: static checks, the whole Rust suite against the embedded store and
+# again against PostgreSQL, the PostgreSQL outage tests, the esmond-client compatibility tests,
+# and the Cassandra smoke test. It installs and starts what it needs (PostgreSQL from Debian's
+# packages, Python packages in a virtualenv, Cassandra 5.0 jars through Maven, throw-away
+# PostgreSQL and Cassandra servers on loopback), reusing what an earlier run left in place.
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
 cassandra=tests/scripts/cassandra.sh
+postgres=tests/scripts/postgres.sh
 
 step() { printf '\n==> %s (%ds)\n' "$*" "$SECONDS" >&2; }
 
 cleanup() {
     "$cassandra" wipe >/dev/null 2>&1 || true
+    "$postgres" wipe >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
 
@@ -27,8 +30,19 @@ step "starting cassandra"
 "$cassandra" init 1
 "$cassandra" start 1
 
-step "rust tests"
+step "starting postgresql"
+"$postgres" wipe >/dev/null 2>&1 || true
+"$postgres" start
+pg_url=$("$postgres" url)
+
+step "rust tests, embedded store"
 cargo test --workspace
+
+step "black-box suite again, metadata in postgresql"
+ESMOND_TEST_POSTGRES_URL=$pg_url cargo test -p esmond-tests --test api
+
+step "postgresql outage and time-updated load"
+ESMOND_TEST_POSTGRES_URL=$pg_url cargo test -p esmond-tests --test postgres -- --ignored --nocapture
 
 step "esmond-client 4.2.1 against esmond-rs"
 cargo build --bin esmond-rs

@@ -366,3 +366,32 @@ async fn network_element_metadata() {
         1
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_identical_posts_get_one_key() {
+    let app = spawn_app().await;
+    let mut body = throughput_body();
+    body["race"] = json!("32 at once");
+    let url = app.archive_url("");
+    let mut posts = Vec::new();
+    for _ in 0..32 {
+        let (url, token, body) = (url.clone(), app.token(), body.to_string());
+        posts.push(tokio::spawn(async move {
+            let request = reqwest::Client::new()
+                .post(url)
+                .header("authorization", token)
+                .header("content-type", "application/json")
+                .body(body);
+            esmond_tests::send(request).await
+        }));
+    }
+    let mut keys = std::collections::BTreeSet::new();
+    for post in posts {
+        let answer = post.await.expect("post finished");
+        assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.text);
+        keys.insert(answer.json()["metadata-key"].as_str().unwrap().to_owned());
+    }
+    assert_eq!(keys.len(), 1, "{keys:?}");
+    let listing = app.get("?race=32%20at%20once").await.json();
+    assert_eq!(listing.as_array().unwrap().len(), 1);
+}

@@ -260,11 +260,22 @@ impl Answer {
 /// Sends a request and reads the whole answer; a 5xx fails the test, as no request of the
 /// suites may ever get one.
 pub async fn send(request: RequestBuilder) -> Answer {
+    let answer = receive(request).await;
+    assert!(
+        !answer.status.is_server_error(),
+        "server error {}: {}",
+        answer.status,
+        answer.text
+    );
+    answer
+}
+
+/// Sends a request and reads the whole answer, whatever its status (for outage tests).
+pub async fn receive(request: RequestBuilder) -> Answer {
     let response: Response = request.send().await.expect("request reaches the server");
     let status = response.status();
     let headers = response.headers().clone();
     let text = response.text().await.expect("body is readable");
-    assert!(!status.is_server_error(), "server error {status}: {text}");
     Answer {
         status,
         headers,

@@ -64,33 +64,39 @@ impl UpdateTracker {
     }
 
     /// Records that `event_type` of `key` was written at `now` (epoch seconds).
-    pub async fn touch(
-        &self,
-        key: &str,
-        event_type: &str,
-        now: i64,
-    ) -> esmond_metadata::Result<()> {
+    ///
+    /// Never fails the write it follows: if the metadata store cannot take the mark now, it stays
+    /// pending and the next flush stores it.
+    pub async fn touch(&self, key: &str, event_type: &str, now: i64) {
         let name = (key.to_owned(), event_type.to_owned());
         let store_now = {
             let mut marks = self.lock();
-            match marks.get_mut(&name) {
-                Some(mark) if now - mark.stored < self.interval => {
-                    mark.pending = Some(mark.pending.map_or(now, |pending| pending.max(now)));
-                    false
-                }
-                _ => true,
-            }
-        };
-        if store_now {
-            self.store(key, event_type, now).await?;
-            let mut marks = self.lock();
-            let mark = marks.entry(name).or_insert(Mark {
-                stored: now,
+            let mark = marks.entry(name.clone()).or_insert(Mark {
+                stored: i64::MIN,
                 pending: None,
             });
-            mark.stored = mark.stored.max(now);
+            if now.saturating_sub(mark.stored) < self.interval {
+                mark.pending = Some(mark.pending.map_or(now, |pending| pending.max(now)));
+                false
+            } else {
+                true
+            }
+        };
+        if !store_now {
+            return;
         }
-        Ok(())
+        let stored = self.store(key, event_type, now).await;
+        let mut marks = self.lock();
+        let Some(mark) = marks.get_mut(&name) else {
+            return;
+        };
+        match stored {
+            Ok(()) => mark.stored = mark.stored.max(now),
+            Err(error) => {
+                tracing::warn!(%error, metadata_key = key, event_type, "time-updated deferred to the next flush");
+                mark.pending = Some(mark.pending.map_or(now, |pending| pending.max(now)));
+            }
+        }
     }
 
     /// Stores every pending mark.

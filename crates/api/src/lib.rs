@@ -14,6 +14,7 @@ mod error;
 mod freshness;
 mod links;
 mod negotiate;
+mod registrations;
 mod render;
 mod routes;
 mod search;
@@ -32,6 +33,7 @@ use ipnet::IpNet;
 pub use dns::HostResolver;
 pub use error::ApiError;
 pub use freshness::UpdateTracker;
+pub use registrations::Registrations;
 
 /// Settings of the HTTP interface.
 #[derive(Debug, Clone)]
@@ -60,6 +62,8 @@ pub struct AppState {
     pub series: SeriesStore,
     /// Coalesced `time-updated` writes.
     pub updates: UpdateTracker,
+    /// Records the write path needs, cached.
+    pub registrations: Registrations,
     /// Host name resolution for the subject filters.
     pub resolver: HostResolver,
     /// HTTP settings.

@@ -14,6 +14,7 @@ use serde_json::{Value as Json, json};
 
 use crate::archive::{Rejection, now};
 use crate::freshness::UpdateTracker;
+use crate::registrations::Registrations;
 use crate::search::{QueryParams, time_window};
 
 /// Default number of points of a series read, as esmond's.
@@ -23,6 +24,7 @@ pub(crate) const DEFAULT_SERIES_LIMIT: u64 = 1500;
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Stores<'a> {
     pub(crate) metadata: &'a MetadataStore,
+    pub(crate) registrations: &'a Registrations,
     pub(crate) series: &'a SeriesStore,
     pub(crate) updates: &'a UpdateTracker,
 }
@@ -162,7 +164,7 @@ pub(crate) async fn write(
     entries: Vec<Entry>,
     writer: &str,
 ) -> Result<(), Rejection> {
-    let Some(mut metadata) = stores.metadata.get_metadata(key).await? else {
+    let Some(mut metadata) = stores.registrations.get(key).await? else {
         return Err(Rejection::NotFound);
     };
     // Statistics of an empty histogram divide by zero; refuse the request before storing any of it.
@@ -178,23 +180,26 @@ pub(crate) async fn write(
         }
     }
     let names: BTreeSet<EventType> = entries.iter().map(|entry| entry.event_type).collect();
-    let mut registered = false;
+    let mut missing = false;
     for event_type in &names {
-        if metadata.rows_of(event_type.name()).next().is_none()
-            && stores
-                .metadata
-                .register_event_type(key, event_type.name())
-                .await?
+        if metadata.rows_of(event_type.name()).next().is_some() {
+            continue;
+        }
+        missing = true;
+        // Another node may have registered it meanwhile: then nothing is inserted here.
+        if stores
+            .metadata
+            .register_event_type(key, event_type.name())
+            .await?
         {
-            registered = true;
             tracing::warn!(metadata_key = key, event_type = %event_type, user = writer,
                 "registered an event type the metadata did not declare, to keep its data");
         }
     }
-    if registered {
+    if missing {
         metadata = stores
-            .metadata
-            .get_metadata(key)
+            .registrations
+            .refresh(key)
             .await?
             .ok_or(Rejection::NotFound)?;
     }
@@ -219,7 +224,7 @@ pub(crate) async fn write(
             .write(&series, event_type.data_type(), &windows, points)
             .await?;
         if outcome.duplicates.len() < offered {
-            stores.updates.touch(key, event_type.name(), now()).await?;
+            stores.updates.touch(key, event_type.name(), now()).await;
         }
         duplicates.extend(outcome.duplicates.into_iter().map(|ts| (event_type, ts)));
     }

@@ -16,7 +16,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use esmond_api::{ApiConfig, AppState, HostResolver, UpdateTracker};
+use esmond_api::{ApiConfig, AppState, HostResolver, Registrations, UpdateTracker};
 use esmond_metadata::MetadataStore;
 use esmond_metadata::postgres::PgMetadataStore;
 use esmond_metadata::sqlite::SqliteMetadataStore;
@@ -88,10 +88,12 @@ impl Application {
             trusted_proxies: settings.http.trusted_proxies.clone(),
         };
         let resolver = HostResolver::system(Duration::from_millis(settings.http.dns_timeout_ms));
+        let registrations = Registrations::new(metadata.clone());
         let state = AppState {
             metadata,
             series,
             updates,
+            registrations,
             resolver,
             config: Arc::new(config),
         };

@@ -223,6 +223,7 @@ async fn write_point(
 pub(super) fn stores(state: &AppState) -> series::Stores<'_> {
     series::Stores {
         metadata: &state.metadata,
+        registrations: &state.registrations,
         series: &state.series,
         updates: &state.updates,
     }

@@ -28,6 +28,8 @@ pub struct Cli {
 enum Command {
     /// Serves the archive API.
     Serve(ServeArgs),
+    /// Applies pending database migrations (the embedded file, and PostgreSQL when configured).
+    Migrate,
     /// Manages users.
     #[command(subcommand)]
     User(UserCommand),
@@ -121,11 +123,24 @@ impl Cli {
             Command::Serve(_) => {
                 serve(&settings, self.config.as_deref(), self.data_dir.as_deref()).await
             }
+            Command::Migrate => migrate(settings).await,
             Command::User(command) => admin::user(&settings, command).await,
             Command::Token(command) => admin::token(&settings, command).await,
             Command::Ip(command) => admin::ip(&settings, command).await,
         }
     }
+}
+
+async fn migrate(mut settings: Settings) -> anyhow::Result<()> {
+    settings.postgres.migrate = true;
+    crate::open_stores(&settings).await?;
+    let target = if settings.postgres.is_configured() {
+        "postgresql and the embedded file"
+    } else {
+        "the embedded file"
+    };
+    eprintln!("migrations applied to {target}");
+    Ok(())
 }
 
 async fn serve(

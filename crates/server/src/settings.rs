@@ -326,7 +326,11 @@ mod tests {
         figment::Jail::expect_with(|jail| {
             let example = concat!(env!("CARGO_MANIFEST_DIR"), "/../../config/esmond.conf");
             jail.set_env("ESMOND_RS_ESMOND_CONF", example);
-            let options = Settings::load(None).expect("settings load").postgres.connect_options().unwrap();
+            let options = Settings::load(None)
+                .expect("settings load")
+                .postgres
+                .connect_options()
+                .unwrap();
             assert_eq!(options.get_host(), "/var/run/postgresql");
             assert_eq!(options.get_database(), Some("esmond"));
             Ok(())

@@ -71,6 +71,43 @@ pub fn postgres_server() -> Option<String> {
         .filter(|url| !url.is_empty())
 }
 
+/// Returns the Cassandra node the suite runs against, if any (`ESMOND_TEST_CASSANDRA`, set by
+/// `tests/run.sh` for its Cassandra pass).
+pub fn cassandra_node() -> Option<String> {
+    std::env::var("ESMOND_TEST_CASSANDRA")
+        .ok()
+        .filter(|node| !node.is_empty())
+}
+
+/// The keyspace of this test process: every app shares it (series keys are random, so tests
+/// cannot collide), which spares a schema change per test.
+fn test_keyspace() -> &'static str {
+    static KEYSPACE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    KEYSPACE.get_or_init(|| {
+        format!(
+            "esmond_test_{}",
+            &uuid::Uuid::new_v4().simple().to_string()[..12]
+        )
+    })
+}
+
+/// Points `settings` at the suite's Cassandra, creating the test keyspace once per process.
+async fn use_cassandra(settings: &mut Settings, node: String) {
+    static CREATED: tokio::sync::Mutex<bool> = tokio::sync::Mutex::const_new(false);
+    settings.cassandra.nodes = vec![node];
+    settings.cassandra.keyspace = test_keyspace().to_owned();
+    let mut created = CREATED.lock().await;
+    if !*created {
+        settings
+            .cassandra
+            .init_schema()
+            .await
+            .expect("the test keyspace is created");
+        *created = true;
+    }
+    settings.cassandra.init = false;
+}
+
 /// Creates an empty database on the suite's PostgreSQL server and returns its URL.
 pub async fn fresh_database(server: &str) -> String {
     let admin = PgPool::connect(server)
@@ -98,6 +135,11 @@ async fn start(data_dir: &Path, configure: impl FnOnce(&mut Settings)) -> TestAp
         && let Some(server) = postgres_server()
     {
         settings.postgres.url = Some(SecretString::from(fresh_database(&server).await));
+    }
+    if !settings.cassandra.is_configured()
+        && let Some(node) = cassandra_node()
+    {
+        use_cassandra(&mut settings, node).await;
     }
 
     let application = Application::build(&settings).await.expect("server starts");

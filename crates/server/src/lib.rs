@@ -21,6 +21,7 @@ use esmond_metadata::MetadataStore;
 use esmond_metadata::postgres::PgMetadataStore;
 use esmond_metadata::sqlite::SqliteMetadataStore;
 use esmond_storage::SeriesStore;
+use esmond_storage::cassandra::CassandraSeriesStore;
 use esmond_storage::sqlite::SqliteSeriesStore;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -49,7 +50,19 @@ pub async fn open_stores(settings: &Settings) -> anyhow::Result<Stores> {
     let embedded = SqliteMetadataStore::open(&path)
         .await
         .with_context(|| format!("failed to open the database {}", path.display()))?;
-    let series = SeriesStore::new(Arc::new(SqliteSeriesStore::new(embedded.pool().clone())));
+    let series = if settings.cassandra.is_configured() {
+        let cassandra = CassandraSeriesStore::connect(&settings.cassandra)
+            .await
+            .with_context(|| {
+                format!(
+                    "failed to connect to cassandra at {}",
+                    settings.cassandra.nodes.join(", ")
+                )
+            })?;
+        SeriesStore::new(Arc::new(cassandra))
+    } else {
+        SeriesStore::new(Arc::new(SqliteSeriesStore::new(embedded.pool().clone())))
+    };
     if !settings.postgres.is_configured() {
         return Ok(Stores {
             metadata: Arc::new(embedded),

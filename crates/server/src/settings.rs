@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use esmond_metadata::postgres::PgSettings;
+use esmond_storage::cassandra::CassandraSettings;
 use figment::Figment;
 use figment::providers::{Env, Format, Toml};
 use ipnet::IpNet;
@@ -30,6 +31,8 @@ pub struct Settings {
     pub storage: StorageSettings,
     /// PostgreSQL for metadata, users and keys; unset keeps them in the embedded store.
     pub postgres: PostgresSettings,
+    /// Cassandra for time series; unset keeps them in the embedded store.
+    pub cassandra: CassandraSettings,
     /// An existing esmond.conf to take database settings from.
     pub esmond_conf: Option<PathBuf>,
     /// Logging.
@@ -163,6 +166,61 @@ impl PostgresSettings {
     }
 }
 
+/// Fills unset Cassandra settings from an esmond.conf's `cassandra_*` keys (esmond ignored
+/// `cassandra_keyspace` and `cassandra_replicas`; they are honoured here).
+fn adopt_cassandra(settings: &mut CassandraSettings, conf: &EsmondConf) {
+    if settings.nodes.is_empty()
+        && let Some(servers) = conf.get("cassandra_servers")
+    {
+        settings.nodes = cql_nodes(servers);
+    }
+    let defaults = CassandraSettings::default();
+    if settings.keyspace == defaults.keyspace
+        && let Some(keyspace) = conf.get("cassandra_keyspace")
+    {
+        settings.keyspace = keyspace.to_owned();
+    }
+    if settings.replicas == defaults.replicas
+        && let Some(replicas) = conf
+            .get("cassandra_replicas")
+            .and_then(|replicas| replicas.parse().ok())
+    {
+        settings.replicas = replicas;
+    }
+    if settings.user.is_none() && settings.password.is_none() {
+        // esmond uses the credentials only when both are set.
+        if let (Some(user), Some(password)) =
+            (conf.get("cassandra_user"), conf.get("cassandra_pass"))
+        {
+            settings.user = Some(user.to_owned());
+            settings.password = Some(SecretString::from(password.to_owned()));
+        }
+    }
+}
+
+/// Reads esmond's `cassandra_servers` (`host:port` separated by commas or spaces); the Thrift port
+/// 9160 of old installations becomes CQL's 9042.
+fn cql_nodes(servers: &str) -> Vec<String> {
+    let mut nodes = Vec::new();
+    for server in servers
+        .split([',', ' ', '\n'])
+        .map(str::trim)
+        .filter(|server| !server.is_empty())
+    {
+        match server.rsplit_once(':') {
+            Some((host, "9160")) => {
+                tracing::warn!(
+                    server,
+                    "esmond.conf names the thrift port 9160; using cql port 9042"
+                );
+                nodes.push(format!("{host}:9042"));
+            }
+            _ => nodes.push(server.to_owned()),
+        }
+    }
+    nodes
+}
+
 /// HTTP settings.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default)]
@@ -241,7 +299,9 @@ impl Settings {
         figment = figment.merge(Env::prefixed(ENV_PREFIX).split("__"));
         let mut settings: Settings = figment.extract().map_err(Box::new)?;
         if let Some(path) = settings.esmond_conf.clone() {
-            settings.postgres.adopt(&EsmondConf::read(&path)?);
+            let conf = EsmondConf::read(&path)?;
+            settings.postgres.adopt(&conf);
+            adopt_cassandra(&mut settings.cassandra, &conf);
         }
         Ok(settings)
     }

@@ -4,10 +4,12 @@
 //! Layout: [`TimeSeriesRepository`] is the contract a backend implements, with primitives only
 //! (upsert and range-read points and bins). [`SeriesStore`] holds the logic written once above
 //! every backend: duplicate rules, and keeping each summary bin equal to the fold of its points
-//! ([`summaries`]). [`sqlite`] is the embedded backend; [`buckets`] fixes the time partitions a
-//! partitioned backend (Cassandra) splits series into.
+//! ([`summaries`]). [`sqlite`] is the embedded backend and [`cassandra`] the clustered one;
+//! [`buckets`] fixes the time partitions Cassandra splits series into.
 
 pub mod buckets;
+pub mod cassandra;
+mod columns;
 mod error;
 pub mod sqlite;
 mod summaries;

@@ -6,7 +6,7 @@ use esmond_metadata::auth::{generate_api_key, hash_api_key, key_hint};
 use esmond_metadata::{Error, MetadataStore};
 use ipnet::IpNet;
 
-use super::{IpCommand, TokenCommand, UserCommand};
+use super::{CassandraCommand, IpCommand, TokenCommand, UserCommand};
 use crate::{Settings, open_metadata};
 
 pub(super) async fn user(settings: &Settings, command: UserCommand) -> anyhow::Result<()> {
@@ -136,6 +136,81 @@ async fn allow(store: &MetadataStore, name: &str, networks: &[String]) -> anyhow
     }
     if refused > 0 {
         bail!("{refused} network(s) already assigned");
+    }
+    Ok(())
+}
+
+pub(super) async fn cassandra(
+    settings: &Settings,
+    command: CassandraCommand,
+) -> anyhow::Result<()> {
+    let cassandra = &settings.cassandra;
+    if !cassandra.is_configured() {
+        bail!(
+            "no cassandra nodes configured (cassandra.nodes, or cassandra_servers in an esmond.conf)"
+        );
+    }
+    match command {
+        CassandraCommand::Init => {
+            cassandra.init_schema().await?;
+            eprintln!(
+                "keyspace {} and its tables are in place",
+                cassandra.keyspace
+            );
+        }
+        CassandraCommand::SetReplicas { replicas } => {
+            anyhow::ensure!(replicas > 0, "the replication factor must be at least 1");
+            let before = cassandra.status().await?.replication;
+            let replication = cassandra.set_replicas(replicas).await?;
+            println!(
+                "keyspace {} replication is now {}",
+                cassandra.keyspace,
+                replication.to_cql()
+            );
+            println!("with every node up, run on each node in turn:");
+            for node in &cassandra.nodes {
+                let host = node
+                    .rsplit_once(':')
+                    .map_or(node.as_str(), |(host, _)| host);
+                println!("  nodetool -h {host} repair -full {}", cassandra.keyspace);
+            }
+            let lowered = before
+                .as_ref()
+                .and_then(|options| options.iter().find(|(key, _)| *key != "class"))
+                .and_then(|(_, factor)| factor.parse::<u32>().ok())
+                .is_some_and(|factor| replicas < factor);
+            if lowered {
+                println!(
+                    "the factor went down: then run `nodetool cleanup {}` on each node",
+                    cassandra.keyspace
+                );
+            }
+        }
+        CassandraCommand::Status => {
+            let status = cassandra.status().await?;
+            for (address, datacenter, up) in &status.nodes {
+                let state = if *up { "up" } else { "down" };
+                println!(
+                    "{address}\t{}\t{state}",
+                    datacenter.as_deref().unwrap_or("-")
+                );
+            }
+            match status.replication {
+                Some(options) => {
+                    let mut options: Vec<_> = options.into_iter().collect();
+                    options.sort();
+                    let text: Vec<String> = options
+                        .iter()
+                        .map(|(key, value)| format!("{key}={value}"))
+                        .collect();
+                    println!("keyspace {}: {}", cassandra.keyspace, text.join(" "));
+                }
+                None => println!(
+                    "keyspace {}: missing (run esmond-rs cassandra init)",
+                    cassandra.keyspace
+                ),
+            }
+        }
     }
     Ok(())
 }

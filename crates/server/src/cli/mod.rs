@@ -39,6 +39,22 @@ enum Command {
     /// Manages IP networks whose requests act as a user.
     #[command(subcommand)]
     Ip(IpCommand),
+    /// Manages the Cassandra keyspace of the time series.
+    #[command(subcommand)]
+    Cassandra(CassandraCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum CassandraCommand {
+    /// Creates the keyspace (with the configured replication) and the tables if missing.
+    Init,
+    /// Changes the keyspace's replication factor, then says which repairs to run.
+    SetReplicas {
+        /// The new replication factor (per data centre with NetworkTopologyStrategy).
+        replicas: u32,
+    },
+    /// Shows the nodes the driver sees, up or down, and the keyspace's replication.
+    Status,
 }
 
 #[derive(Debug, Args)]
@@ -127,6 +143,7 @@ impl Cli {
             Command::User(command) => admin::user(&settings, command).await,
             Command::Token(command) => admin::token(&settings, command).await,
             Command::Ip(command) => admin::ip(&settings, command).await,
+            Command::Cassandra(command) => admin::cassandra(&settings, command).await,
         }
     }
 }

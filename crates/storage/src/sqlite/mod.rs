@@ -2,11 +2,10 @@
 //! (the schema is in `migrations/sqlite/`, applied when the metadata store opens the file).
 
 use async_trait::async_trait;
-use esmond_model::{BinState, DataType, EventType, Histogram, Value};
-use serde_json::Value as Json;
-use sqlx::{FromRow, QueryBuilder, Sqlite, SqlitePool};
+use sqlx::{QueryBuilder, Sqlite, SqlitePool};
 
-use crate::{Bin, Error, Page, Point, Result, SeriesKey, TimeRange, TimeSeriesRepository};
+use crate::columns::{BinRow, ValueColumns, data_type, histogram_to_text};
+use crate::{Bin, Page, Point, Result, SeriesKey, TimeRange, TimeSeriesRepository};
 
 /// Rows per multi-row insert, well under SQLite's bound-parameter limit.
 const INSERT_CHUNK: usize = 500;
@@ -21,137 +20,6 @@ impl SqliteSeriesStore {
     /// Uses a pool on a file whose migrations are applied.
     pub fn new(pool: SqlitePool) -> SqliteSeriesStore {
         SqliteSeriesStore { pool }
-    }
-}
-
-fn corrupt(message: String) -> Error {
-    Error::Internal(message.into())
-}
-
-fn data_type(series: &SeriesKey) -> Result<DataType> {
-    EventType::lookup(&series.event_type)
-        .map(EventType::data_type)
-        .ok_or_else(|| {
-            corrupt(format!(
-                "event type {} is not in the catalog",
-                series.event_type
-            ))
-        })
-}
-
-/// The value columns of a point row.
-#[derive(Debug, Default, FromRow)]
-struct ValueColumns {
-    ts: i64,
-    v_int: Option<i64>,
-    v_float: Option<f64>,
-    v_num: Option<i64>,
-    v_den: Option<i64>,
-    v_json: Option<String>,
-}
-
-fn histogram_from_text(text: &str) -> Result<Histogram> {
-    let document: Json =
-        serde_json::from_str(text).map_err(|error| Error::Internal(Box::new(error)))?;
-    let object = document
-        .as_object()
-        .ok_or_else(|| corrupt("stored histogram is not an object".to_owned()))?;
-    let mut buckets = Vec::with_capacity(object.len());
-    for (label, count) in object {
-        let count = count
-            .as_i64()
-            .ok_or_else(|| corrupt(format!("stored histogram count {count} is not an integer")))?;
-        buckets.push((label.clone(), count));
-    }
-    Ok(Histogram::new(buckets))
-}
-
-fn histogram_to_text(histogram: &Histogram) -> String {
-    histogram.to_json().to_string()
-}
-
-impl ValueColumns {
-    fn of(point: &Point) -> ValueColumns {
-        let mut columns = ValueColumns {
-            ts: point.ts,
-            ..ValueColumns::default()
-        };
-        match &point.value {
-            Value::Integer(integer) => columns.v_int = Some(*integer),
-            Value::Float(float) => columns.v_float = Some(*float),
-            Value::Percentage {
-                numerator,
-                denominator,
-            } => {
-                columns.v_num = Some(*numerator);
-                columns.v_den = Some(*denominator);
-            }
-            Value::Histogram(histogram) => columns.v_json = Some(histogram_to_text(histogram)),
-            Value::Subinterval(document) | Value::Json(document) => {
-                columns.v_json = Some(document.to_string())
-            }
-        }
-        columns
-    }
-
-    fn into_point(self, data_type: DataType) -> Result<Point> {
-        let missing = || {
-            corrupt(format!(
-                "stored point at {} lacks its {data_type:?} value",
-                self.ts
-            ))
-        };
-        let document = |text: &Option<String>| -> Result<Json> {
-            let text = text.as_deref().ok_or_else(missing)?;
-            serde_json::from_str(text).map_err(|error| Error::Internal(Box::new(error)))
-        };
-        let value = match data_type {
-            DataType::Integer => Value::Integer(self.v_int.ok_or_else(missing)?),
-            DataType::Float => Value::Float(self.v_float.ok_or_else(missing)?),
-            DataType::Percentage => Value::Percentage {
-                numerator: self.v_num.ok_or_else(missing)?,
-                denominator: self.v_den.ok_or_else(missing)?,
-            },
-            DataType::Histogram => Value::Histogram(histogram_from_text(
-                self.v_json.as_deref().ok_or_else(missing)?,
-            )?),
-            DataType::Subinterval => Value::Subinterval(document(&self.v_json)?),
-            DataType::Json => Value::Json(document(&self.v_json)?),
-        };
-        Ok(Point { ts: self.ts, value })
-    }
-}
-
-#[derive(Debug, FromRow)]
-struct BinRow {
-    bin_start: i64,
-    point_count: i64,
-    int_sum: i64,
-    float_sum: f64,
-    numerator: i64,
-    denominator: i64,
-    histogram: Option<String>,
-}
-
-impl BinRow {
-    fn into_bin(self) -> Result<Bin> {
-        let histogram = self
-            .histogram
-            .as_deref()
-            .map(histogram_from_text)
-            .transpose()?;
-        let state = BinState {
-            count: self.point_count,
-            int_sum: self.int_sum,
-            float_sum: self.float_sum,
-            numerator: self.numerator,
-            denominator: self.denominator,
-            histogram,
-        };
-        Ok(Bin {
-            start: self.bin_start,
-            state,
-        })
     }
 }
 

@@ -1,0 +1,460 @@
+//! The clustered backend: time series in Cassandra (or ScyllaDB) over CQL with the `scylla`
+//! driver.
+//!
+//! Every configured node is a contact point, so the driver connects and serves while any one of
+//! them is down. Statements are prepared once, marked idempotent (all writes are upserts, so the
+//! driver may retry them on another node), and run at the configured consistency. Partitions are
+//! bounded in time ([`crate::buckets`]); a small index of the partitions each series uses keeps
+//! open-ended reads from walking empty ones. Retention is a per-write TTL ([`retention`]).
+
+mod retention;
+mod schema;
+mod settings;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use esmond_model::SummaryType;
+use futures::{StreamExt, TryStreamExt, stream};
+use scylla::client::session::Session;
+use scylla::statement::prepared::PreparedStatement;
+use std::future::Future;
+
+pub use retention::{Expiry, RetentionPolicy, RetentionRule};
+pub use schema::ClusterStatus;
+pub use settings::{CassandraSettings, Replication};
+
+use crate::buckets::{bin_span, bucket_of, point_span};
+use crate::columns::{BinRow, ValueColumns, data_type, histogram_to_text};
+use crate::{Bin, Error, Page, Point, Result, SeriesKey, TimeRange, TimeSeriesRepository};
+
+/// Writes of one request sent to Cassandra at once.
+const MAX_IN_FLIGHT_WRITES: usize = 32;
+
+/// The window under which base points are indexed in `series_buckets`.
+const BASE_WINDOW: i64 = 0;
+
+fn driver_error(error: impl std::error::Error + Send + Sync + 'static) -> Error {
+    // Timeouts, unavailable replicas and broken connections all reach here; the request may be
+    // retried once the cluster recovers, so they are "unavailable", not internal.
+    Error::Unavailable(Box::new(error))
+}
+
+/// The prepared statements, bound to the configured keyspace.
+#[derive(Debug)]
+struct Statements {
+    insert_point: PreparedStatement,
+    select_points: PreparedStatement,
+    select_existing: PreparedStatement,
+    insert_bin: PreparedStatement,
+    select_bins: PreparedStatement,
+    insert_bucket: PreparedStatement,
+    select_buckets: PreparedStatement,
+}
+
+impl Statements {
+    async fn prepare(session: &Session, keyspace: &str) -> Result<Statements> {
+        let prepare = |cql: String| async move {
+            let mut statement = session.prepare(cql).await.map_err(driver_error)?;
+            statement.set_is_idempotent(true);
+            Ok::<_, Error>(statement)
+        };
+        Ok(Statements {
+            insert_point: prepare(format!(
+                "insert into {keyspace}.base_points (metadata_key, event_type, bucket, ts, v_int, v_float, v_num, \
+                 v_den, v_json) values (?, ?, ?, ?, ?, ?, ?, ?, ?) using ttl ?"
+            ))
+            .await?,
+            select_points: prepare(format!(
+                "select ts, v_int, v_float, v_num, v_den, v_json from {keyspace}.base_points \
+                 where metadata_key = ? and event_type = ? and bucket = ? and ts >= ? and ts <= ? limit ?"
+            ))
+            .await?,
+            select_existing: prepare(format!(
+                "select ts from {keyspace}.base_points \
+                 where metadata_key = ? and event_type = ? and bucket = ? and ts in ?"
+            ))
+            .await?,
+            insert_bin: prepare(format!(
+                "insert into {keyspace}.summary_bins (metadata_key, event_type, summary_window, bucket, bin_start, \
+                 point_count, int_sum, float_sum, numerator, denominator, histogram) \
+                 values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) using ttl ?"
+            ))
+            .await?,
+            select_bins: prepare(format!(
+                "select bin_start, point_count, int_sum, float_sum, numerator, denominator, histogram \
+                 from {keyspace}.summary_bins where metadata_key = ? and event_type = ? and summary_window = ? \
+                 and bucket = ? and bin_start >= ? and bin_start <= ? limit ?"
+            ))
+            .await?,
+            insert_bucket: prepare(format!(
+                "insert into {keyspace}.series_buckets (metadata_key, event_type, summary_window, bucket) \
+                 values (?, ?, ?, ?) using ttl ?"
+            ))
+            .await?,
+            select_buckets: prepare(format!(
+                "select bucket from {keyspace}.series_buckets where metadata_key = ? and event_type = ? \
+                 and summary_window = ? and bucket >= ? and bucket <= ?"
+            ))
+            .await?,
+        })
+    }
+}
+
+/// Time series kept in Cassandra.
+#[derive(Debug, Clone)]
+pub struct CassandraSeriesStore {
+    session: Arc<Session>,
+    statements: Arc<Statements>,
+    retention: Arc<RetentionPolicy>,
+}
+
+/// Runs writes, at most [`MAX_IN_FLIGHT_WRITES`] at a time, and returns the first error.
+async fn run_bounded<F, T, E>(writes: Vec<F>) -> Result<()>
+where
+    F: Future<Output = std::result::Result<T, E>>,
+    E: std::error::Error + Send + Sync + 'static,
+{
+    let results: Vec<T> = stream::iter(writes)
+        .buffer_unordered(MAX_IN_FLIGHT_WRITES)
+        .try_collect()
+        .await
+        .map_err(driver_error)?;
+    drop(results);
+    Ok(())
+}
+
+/// Returns the current time in epoch seconds.
+fn now() -> i64 {
+    let elapsed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    i64::try_from(elapsed.as_secs()).unwrap_or(i64::MAX)
+}
+
+/// Returns a CQL `limit` for a page: the rows to skip plus the rows wanted.
+fn cql_limit(wanted: Option<u64>) -> i32 {
+    wanted.map_or(i32::MAX, |wanted| {
+        i32::try_from(wanted).unwrap_or(i32::MAX).max(1)
+    })
+}
+
+impl CassandraSeriesStore {
+    /// Connects to every configured node, creates the keyspace and tables first when
+    /// `settings.init` is set, and prepares the statements.
+    pub async fn connect(settings: &CassandraSettings) -> Result<CassandraSeriesStore> {
+        let session = settings.session().await?;
+        if settings.init {
+            schema::init(&session, settings).await?;
+        }
+        let statements = Statements::prepare(&session, &settings.keyspace).await?;
+        Ok(CassandraSeriesStore {
+            session: Arc::new(session),
+            statements: Arc::new(statements),
+            retention: Arc::new(
+                settings
+                    .retention_policy()
+                    .map_err(|message| Error::Internal(message.into()))?,
+            ),
+        })
+    }
+
+    /// Returns the partitions of a series (base points under window 0) within `range`, from
+    /// the index the writes maintain.
+    async fn used_buckets(
+        &self,
+        series: &SeriesKey,
+        window: i64,
+        span: i64,
+        range: TimeRange,
+    ) -> Result<Vec<i64>> {
+        let values = (
+            &series.metadata_key,
+            &series.event_type,
+            window,
+            bucket_of(range.begin, span),
+            bucket_of(range.end.max(range.begin), span),
+        );
+        let result = self
+            .session
+            .execute_unpaged(&self.statements.select_buckets, values)
+            .await
+            .map_err(driver_error)?;
+        let rows = result.into_rows_result().map_err(driver_error)?;
+        let mut used: Vec<i64> = rows
+            .rows::<(i64,)>()
+            .map_err(driver_error)?
+            .map(|row| row.map(|(bucket,)| bucket))
+            .collect::<Result<_, _>>()
+            .map_err(driver_error)?;
+        used.sort_unstable();
+        Ok(used)
+    }
+
+    /// Records that a series uses these partitions, for as long as their data lives.
+    async fn index_buckets(
+        &self,
+        series: &SeriesKey,
+        window: i64,
+        span: i64,
+        used: &[(i64, i32)],
+    ) -> Result<()> {
+        let mut writes = Vec::with_capacity(used.len());
+        for &(bucket, ttl) in used {
+            // The index entry outlives the partition's data by one span.
+            let ttl = if ttl == 0 {
+                0
+            } else {
+                ttl.saturating_add(i32::try_from(span).unwrap_or(i32::MAX))
+            };
+            let values = (
+                &series.metadata_key,
+                &series.event_type,
+                window,
+                bucket,
+                ttl,
+            );
+            writes.push(
+                self.session
+                    .execute_unpaged(&self.statements.insert_bucket, values),
+            );
+        }
+        run_bounded(writes).await
+    }
+
+    /// Returns the longest expiry of the summaries a bin state of `window` serves.
+    fn bin_expiry(&self, series: &SeriesKey, window: i64) -> Expiry {
+        [
+            SummaryType::Aggregation,
+            SummaryType::Average,
+            SummaryType::Statistics,
+        ]
+        .into_iter()
+        .map(|summary| {
+            self.retention
+                .expiry(&series.event_type, summary.json_name(), window)
+        })
+        .max()
+        .unwrap_or(Expiry::Never)
+    }
+}
+
+#[async_trait]
+impl TimeSeriesRepository for CassandraSeriesStore {
+    async fn existing_points(&self, series: &SeriesKey, timestamps: &[i64]) -> Result<Vec<i64>> {
+        let span = point_span(data_type(series)?);
+        let mut by_bucket: std::collections::BTreeMap<i64, Vec<i64>> =
+            std::collections::BTreeMap::new();
+        for &ts in timestamps {
+            by_bucket.entry(bucket_of(ts, span)).or_default().push(ts);
+        }
+        let mut existing = Vec::new();
+        for (bucket, stamps) in by_bucket {
+            let values = (&series.metadata_key, &series.event_type, bucket, stamps);
+            let result = self
+                .session
+                .execute_unpaged(&self.statements.select_existing, values)
+                .await
+                .map_err(driver_error)?;
+            let rows = result.into_rows_result().map_err(driver_error)?;
+            for row in rows.rows::<(i64,)>().map_err(driver_error)? {
+                existing.push(row.map_err(driver_error)?.0);
+            }
+        }
+        existing.sort_unstable();
+        Ok(existing)
+    }
+
+    async fn put_points(&self, series: &SeriesKey, points: &[Point]) -> Result<()> {
+        let span = point_span(data_type(series)?);
+        let expiry = self
+            .retention
+            .expiry(&series.event_type, SummaryType::Base.json_name(), 0);
+        let now = now();
+        let mut used: std::collections::BTreeMap<i64, i32> = std::collections::BTreeMap::new();
+        let mut writes = Vec::with_capacity(points.len());
+        for point in points {
+            let ttl = RetentionPolicy::ttl(expiry, point.ts, now);
+            let bucket = bucket_of(point.ts, span);
+            let longest = used.entry(bucket).or_insert(ttl);
+            *longest = if ttl == 0 || *longest == 0 {
+                0
+            } else {
+                (*longest).max(ttl)
+            };
+            writes.push((bucket, ValueColumns::of(point), ttl));
+        }
+        let mut pending = Vec::with_capacity(writes.len());
+        for (bucket, columns, ttl) in &writes {
+            let values = (
+                &series.metadata_key,
+                &series.event_type,
+                *bucket,
+                columns.ts,
+                columns.v_int,
+                columns.v_float,
+                columns.v_num,
+                columns.v_den,
+                columns.v_json.as_deref(),
+                *ttl,
+            );
+            pending.push(
+                self.session
+                    .execute_unpaged(&self.statements.insert_point, values),
+            );
+        }
+        run_bounded(pending).await?;
+        let used: Vec<(i64, i32)> = used.into_iter().collect();
+        self.index_buckets(series, BASE_WINDOW, span, &used).await
+    }
+
+    async fn get_points(
+        &self,
+        series: &SeriesKey,
+        range: TimeRange,
+        page: Page,
+    ) -> Result<Vec<Point>> {
+        let data_type = data_type(series)?;
+        let span = point_span(data_type);
+        let wanted = page.limit.map(|limit| limit.saturating_add(page.offset));
+        let mut points = Vec::new();
+        for bucket in self.used_buckets(series, BASE_WINDOW, span, range).await? {
+            let remaining = wanted.map(|wanted| wanted.saturating_sub(points.len() as u64));
+            if remaining == Some(0) {
+                break;
+            }
+            let values = (
+                &series.metadata_key,
+                &series.event_type,
+                bucket,
+                range.begin,
+                range.end,
+                cql_limit(remaining),
+            );
+            let result = self
+                .session
+                .execute_unpaged(&self.statements.select_points, values)
+                .await
+                .map_err(driver_error)?;
+            let rows = result.into_rows_result().map_err(driver_error)?;
+            type PointRow = (
+                i64,
+                Option<i64>,
+                Option<f64>,
+                Option<i64>,
+                Option<i64>,
+                Option<String>,
+            );
+            for row in rows.rows::<PointRow>().map_err(driver_error)? {
+                let (ts, v_int, v_float, v_num, v_den, v_json) = row.map_err(driver_error)?;
+                let columns = ValueColumns {
+                    ts,
+                    v_int,
+                    v_float,
+                    v_num,
+                    v_den,
+                    v_json,
+                };
+                points.push(columns.into_point(data_type)?);
+            }
+        }
+        let skip = usize::try_from(page.offset).unwrap_or(usize::MAX);
+        Ok(points.into_iter().skip(skip).collect())
+    }
+
+    async fn put_bins(&self, series: &SeriesKey, window: i64, bins: &[Bin]) -> Result<()> {
+        let span = bin_span(window);
+        let expiry = self.bin_expiry(series, window);
+        let now = now();
+        let mut used: std::collections::BTreeMap<i64, i32> = std::collections::BTreeMap::new();
+        let mut writes = Vec::with_capacity(bins.len());
+        for bin in bins {
+            let ttl = RetentionPolicy::ttl(expiry, bin.start.saturating_add(window), now);
+            let bucket = bucket_of(bin.start, span);
+            let longest = used.entry(bucket).or_insert(ttl);
+            *longest = if ttl == 0 || *longest == 0 {
+                0
+            } else {
+                (*longest).max(ttl)
+            };
+            writes.push((bucket, bin, ttl));
+        }
+        let mut pending = Vec::with_capacity(writes.len());
+        for (bucket, bin, ttl) in &writes {
+            let state = &bin.state;
+            let values = (
+                &series.metadata_key,
+                &series.event_type,
+                window,
+                *bucket,
+                bin.start,
+                state.count,
+                state.int_sum,
+                state.float_sum,
+                state.numerator,
+                state.denominator,
+                state.histogram.as_ref().map(histogram_to_text),
+                *ttl,
+            );
+            pending.push(
+                self.session
+                    .execute_unpaged(&self.statements.insert_bin, values),
+            );
+        }
+        run_bounded(pending).await?;
+        let used: Vec<(i64, i32)> = used.into_iter().collect();
+        self.index_buckets(series, window, span, &used).await
+    }
+
+    async fn get_bins(
+        &self,
+        series: &SeriesKey,
+        window: i64,
+        range: TimeRange,
+        page: Page,
+    ) -> Result<Vec<Bin>> {
+        let span = bin_span(window);
+        let wanted = page.limit.map(|limit| limit.saturating_add(page.offset));
+        let mut bins = Vec::new();
+        for bucket in self.used_buckets(series, window, span, range).await? {
+            let remaining = wanted.map(|wanted| wanted.saturating_sub(bins.len() as u64));
+            if remaining == Some(0) {
+                break;
+            }
+            let values = (
+                &series.metadata_key,
+                &series.event_type,
+                window,
+                bucket,
+                range.begin,
+                range.end,
+                cql_limit(remaining),
+            );
+            let result = self
+                .session
+                .execute_unpaged(&self.statements.select_bins, values)
+                .await
+                .map_err(driver_error)?;
+            let rows = result.into_rows_result().map_err(driver_error)?;
+            type StateRow = (i64, i64, i64, f64, i64, i64, Option<String>);
+            for row in rows.rows::<StateRow>().map_err(driver_error)? {
+                let (bin_start, point_count, int_sum, float_sum, numerator, denominator, histogram) =
+                    row.map_err(driver_error)?;
+                bins.push(
+                    BinRow {
+                        bin_start,
+                        point_count,
+                        int_sum,
+                        float_sum,
+                        numerator,
+                        denominator,
+                        histogram,
+                    }
+                    .into_bin()?,
+                );
+            }
+        }
+        let skip = usize::try_from(page.offset).unwrap_or(usize::MAX);
+        Ok(bins.into_iter().skip(skip).collect())
+    }
+}

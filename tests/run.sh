@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The one test command: static checks, the whole Rust suite against the embedded store and
-# again against PostgreSQL, the PostgreSQL outage tests, the esmond-client compatibility tests,
-# and the Cassandra smoke test. It installs and starts what it needs (PostgreSQL from Debian's
+# The one test command: static checks, the whole Rust suite against the embedded store, again
+# with PostgreSQL, and again with PostgreSQL and Cassandra; the PostgreSQL outage tests; the
+# esmond-client compatibility tests; the Cassandra backend tests and a failover test on a
+# 3-node Cassandra cluster. It installs and starts what it needs (PostgreSQL from Debian's
 # packages, Python packages in a virtualenv, Cassandra 5.0 jars through Maven, throw-away
 # PostgreSQL and Cassandra servers on loopback), reusing what an earlier run left in place.
 set -euo pipefail
@@ -48,8 +49,21 @@ step "esmond-client 4.2.1 against esmond-rs"
 cargo build --bin esmond-rs
 tests/python/run-esmond-client.sh target/debug/esmond-rs
 
-step "cassandra smoke test"
+step "cassandra backend tests"
 "$cassandra" wait 1 240
 CASSANDRA_URI=127.0.0.1:9042 cargo test -p esmond-storage --test cassandra -- --ignored
+
+step "black-box suite again, clustered stores: metadata in postgresql, time series in cassandra"
+ESMOND_TEST_POSTGRES_URL=$pg_url ESMOND_TEST_CASSANDRA=127.0.0.1:9042 cargo test -p esmond-tests --test api
+
+step "cassandra failover on a 3-node cluster"
+"$cassandra" wipe
+"$cassandra" init 3
+for node in 1 2 3; do
+    "$cassandra" start "$node"
+    "$cassandra" wait "$node" 240
+done
+ESMOND_TEST_CASSANDRA_CLUSTER=127.0.0.1:9042,127.0.0.2:9042,127.0.0.3:9042 \
+    cargo test -p esmond-tests --test cassandra_failover -- --ignored --nocapture
 
 step "all tests passed"

@@ -40,9 +40,16 @@ pub enum ApiError {
     /// A metadata POST with a body that is neither JSON nor a form.
     #[error("Unsupported media type \"{0}\" in request.")]
     UnsupportedMediaType(String),
-    /// A store is down or overloaded; retrying later may succeed.
-    #[error("{0}")]
-    Unavailable(&'static str),
+    /// A store is down or overloaded; retrying later may succeed. The cause is logged, never
+    /// shown.
+    #[error("{message}")]
+    Unavailable {
+        /// The client-visible detail.
+        message: &'static str,
+        /// What the store reported.
+        #[source]
+        cause: Option<Box<dyn std::error::Error + Send + Sync>>,
+    },
     /// A bug or corrupt data; the cause is logged, never shown.
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
@@ -64,7 +71,7 @@ impl ApiError {
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::NotAcceptable => StatusCode::NOT_ACCEPTABLE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -83,7 +90,10 @@ impl IntoResponse for ApiError {
                     .headers_mut()
                     .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Token"));
             }
-            ApiError::Internal(cause) => {
+            ApiError::Internal(cause)
+            | ApiError::Unavailable {
+                cause: Some(cause), ..
+            } => {
                 response
                     .extensions_mut()
                     .insert(InternalCause(Arc::new(format!("{cause:?}"))));
@@ -98,9 +108,10 @@ impl From<esmond_metadata::Error> for ApiError {
     fn from(error: esmond_metadata::Error) -> Self {
         match error {
             esmond_metadata::Error::NotFound(_) => ApiError::NotFound,
-            esmond_metadata::Error::Unavailable(_) => {
-                ApiError::Unavailable("metadata store unavailable")
-            }
+            esmond_metadata::Error::Unavailable(cause) => ApiError::Unavailable {
+                message: "metadata store unavailable",
+                cause: Some(Box::new(cause)),
+            },
             other => ApiError::Internal(Box::new(other)),
         }
     }
@@ -109,12 +120,14 @@ impl From<esmond_metadata::Error> for ApiError {
 impl From<esmond_storage::Error> for ApiError {
     fn from(error: esmond_storage::Error) -> Self {
         match error {
-            esmond_storage::Error::Unavailable(_) => {
-                ApiError::Unavailable("time-series store unavailable")
-            }
-            esmond_storage::Error::Contention => {
-                ApiError::Unavailable("too many concurrent writes to one summary; retry")
-            }
+            esmond_storage::Error::Unavailable(cause) => ApiError::Unavailable {
+                message: "time-series store unavailable",
+                cause: Some(cause),
+            },
+            esmond_storage::Error::Contention => ApiError::Unavailable {
+                message: "too many concurrent writes to one summary; retry",
+                cause: None,
+            },
             other => ApiError::Internal(Box::new(other)),
         }
     }

@@ -1,8 +1,16 @@
-//! Connects to the Cassandra that the test command starts (`tests/scripts/cassandra.sh`) and
-//! runs one CQL statement through the `scylla` driver.
+//! The Cassandra backend against the node that the test command starts (`tests/scripts/cassandra.sh`):
+//! a CQL round trip, replication from the settings, retention TTLs on written rows, and the shared
+//! summary logic with many writers.
 
+mod common;
+
+use std::sync::Arc;
 use std::time::Duration;
 
+use esmond_model::summary::state_windows;
+use esmond_model::{DataType, Value};
+use esmond_storage::cassandra::{CassandraSeriesStore, CassandraSettings, RetentionRule};
+use esmond_storage::{Point, SeriesKey, SeriesStore};
 use scylla::client::session::Session;
 use scylla::client::session_builder::SessionBuilder;
 
@@ -11,16 +19,38 @@ fn cassandra_uri() -> String {
     std::env::var("CASSANDRA_URI").unwrap_or_else(|_| "127.0.0.1:9042".to_owned())
 }
 
-#[tokio::test]
-#[ignore = "needs a running Cassandra; tests/run.sh starts one and runs this"]
-async fn cassandra_answers_cql() {
-    let session: Session = SessionBuilder::new()
+async fn session() -> Session {
+    SessionBuilder::new()
         .known_node(cassandra_uri())
         .connection_timeout(Duration::from_secs(10))
         .build()
         .await
-        .expect("connects to cassandra");
-    let rows = session
+        .expect("connects to cassandra")
+}
+
+/// Settings on a keyspace of its own.
+fn settings(name: &str) -> CassandraSettings {
+    CassandraSettings {
+        nodes: vec![cassandra_uri()],
+        keyspace: format!("esmond_{name}_{}", std::process::id()),
+        ..CassandraSettings::default()
+    }
+}
+
+async fn drop_keyspace(settings: &CassandraSettings) {
+    let statement = format!("drop keyspace if exists {}", settings.keyspace);
+    session()
+        .await
+        .query_unpaged(statement, &[])
+        .await
+        .expect("keyspace dropped");
+}
+
+#[tokio::test]
+#[ignore = "needs a running Cassandra; tests/run.sh starts one and runs this"]
+async fn cassandra_answers_cql() {
+    let rows = session()
+        .await
         .query_unpaged("select release_version from system.local", &[])
         .await
         .expect("query runs")
@@ -31,4 +61,110 @@ async fn cassandra_answers_cql() {
         version.starts_with("5.0."),
         "unexpected cassandra version {version}"
     );
+}
+
+#[tokio::test]
+#[ignore = "needs a running Cassandra; tests/run.sh starts one and runs this"]
+async fn replicas_setting_is_the_keyspace_replication() {
+    let mut settings = settings("replicas");
+    settings.replicas = 1;
+    settings.init_schema().await.expect("schema created");
+    let factor = |status: esmond_storage::cassandra::ClusterStatus| {
+        status.replication.expect("keyspace exists")["replication_factor"].clone()
+    };
+    assert_eq!(factor(settings.status().await.unwrap()), "1");
+    let status = settings.status().await.unwrap();
+    assert!(
+        status.nodes.iter().any(|(_, _, up)| *up),
+        "the driver sees a node up: {:?}",
+        status.nodes
+    );
+
+    // A single node accepts a higher factor (with a warning); QUORUM would then need 2 replicas.
+    settings.set_replicas(2).await.expect("replication changed");
+    assert_eq!(factor(settings.status().await.unwrap()), "2");
+    drop_keyspace(&settings).await;
+}
+
+#[tokio::test]
+#[ignore = "needs a running Cassandra; tests/run.sh starts one and runs this"]
+async fn retention_policy_is_the_row_ttl() {
+    let mut settings = settings("ttl");
+    settings.retention = vec![
+        RetentionRule {
+            event_type: "*".into(),
+            summary_type: "*".into(),
+            summary_window: "*".into(),
+            expire: "30".into(),
+        },
+        RetentionRule {
+            event_type: "throughput".into(),
+            summary_type: "base".into(),
+            summary_window: "0".into(),
+            expire: "2".into(),
+        },
+    ];
+    let store = SeriesStore::new(Arc::new(
+        CassandraSeriesStore::connect(&settings)
+            .await
+            .expect("connects"),
+    ));
+    let series = SeriesKey {
+        metadata_key: "a".repeat(32),
+        event_type: "throughput".to_owned(),
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let point = Point {
+        ts: now,
+        value: Value::Integer(7),
+    };
+    store
+        .write(&series, DataType::Integer, &[3600], vec![point])
+        .await
+        .expect("written");
+
+    let session = session().await;
+    let ttl = |cql: String| {
+        let session = &session;
+        async move {
+            let rows = session
+                .query_unpaged(cql, &[])
+                .await
+                .unwrap()
+                .into_rows_result()
+                .unwrap();
+            let (ttl,): (Option<i32>,) = rows.single_row().unwrap();
+            ttl.expect("the row has a ttl")
+        }
+    };
+    let keyspace = &settings.keyspace;
+    let base = ttl(format!("select ttl(v_int) from {keyspace}.base_points where metadata_key = '{}' and event_type = 'throughput' and bucket = {} and ts = {now}", series.metadata_key, now.div_euclid(7 * 86_400))).await;
+    assert!(
+        (2 * 86_400 - 120..=2 * 86_400).contains(&base),
+        "base ttl {base}"
+    );
+    let hour = now - now.rem_euclid(3600);
+    let bin = ttl(format!("select ttl(point_count) from {keyspace}.summary_bins where metadata_key = '{}' and event_type = 'throughput' and summary_window = 3600 and bucket = {} and bin_start = {hour}", series.metadata_key, hour.div_euclid(30 * 86_400))).await;
+    // 30 days, counted from the end of the bin.
+    assert!(
+        (30 * 86_400 - 120..=30 * 86_400 + 3600).contains(&bin),
+        "bin ttl {bin}"
+    );
+    drop_keyspace(&settings).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "needs a running Cassandra; tests/run.sh starts one and runs this"]
+async fn nodes_writing_one_bin_converge_on_cassandra() {
+    let settings = settings("converge");
+    let backend = Arc::new(
+        CassandraSeriesStore::connect(&settings)
+            .await
+            .expect("connects"),
+    );
+    common::nodes_writing_one_bin_converge(backend, state_windows([300, 86400])).await;
+    drop_keyspace(&settings).await;
 }

@@ -46,11 +46,15 @@ pub(crate) fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Logs the cause of a 500 once, inside the request's span.
+/// Logs the cause of a 500 or 503 once, inside the request's span.
 async fn log_internal_errors(request: Request, next: Next) -> Response {
     let response = next.run(request).await;
     if let Some(InternalCause(cause)) = response.extensions().get::<InternalCause>() {
-        tracing::error!(error = %cause, "request failed");
+        if response.status() == axum::http::StatusCode::SERVICE_UNAVAILABLE {
+            tracing::warn!(error = %cause, "store unavailable");
+        } else {
+            tracing::error!(error = %cause, "request failed");
+        }
     }
     response
 }

@@ -8,6 +8,7 @@
 //! open-ended reads from walking empty ones. Retention is a per-write TTL ([`retention`]).
 
 mod retention;
+mod retry;
 mod schema;
 mod settings;
 

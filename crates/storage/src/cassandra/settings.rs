@@ -12,6 +12,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
 use super::retention::{RetentionPolicy, RetentionRule};
+use super::retry::SchemaLagRetryPolicy;
 use crate::{Error, Result};
 
 /// Cassandra settings.
@@ -174,6 +175,7 @@ impl CassandraSettings {
     pub async fn session(&self) -> Result<Session> {
         self.checked_keyspace()?;
         let profile = ExecutionProfile::builder()
+            .retry_policy(std::sync::Arc::new(SchemaLagRetryPolicy))
             .consistency(self.consistency()?)
             .request_timeout(Some(Duration::from_secs(self.request_timeout_secs.max(1))))
             .build();

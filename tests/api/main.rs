@@ -4,6 +4,7 @@ mod auth;
 mod concurrency;
 mod create;
 mod event_types;
+mod health;
 mod reads;
 mod search;
 mod testdata;

@@ -83,7 +83,12 @@ async fn restart_under_load() {
     tokio::task::spawn_blocking(|| cluster("stop"))
         .await
         .unwrap();
-    tokio::time::sleep(Duration::from_secs(4)).await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    // A balancer's readiness check sees the outage.
+    let readiness = receive(app.request(Method::GET, &format!("{}/readyz", app.origin))).await;
+    assert_eq!(readiness.status, 503);
+    assert_eq!(readiness.json()["reason"], "metadata store unreachable");
+    tokio::time::sleep(Duration::from_secs(1)).await;
     let during = tally.lock().await.unavailable;
     tokio::task::spawn_blocking(|| cluster("start"))
         .await
@@ -97,6 +102,8 @@ async fn restart_under_load() {
             .expect("worker finished without an unexpected status");
     }
 
+    let readiness = receive(app.request(Method::GET, &format!("{}/readyz", app.origin))).await;
+    assert_eq!(readiness.status, 200, "ready again: {}", readiness.text);
     let tally = tally.lock().await;
     println!(
         "restart under load: {} requests, {} answered, {} got 503 (ok before the stop: {before}, after the restart: {})",

@@ -130,6 +130,7 @@ async fn start(data_dir: &Path, configure: impl FnOnce(&mut Settings)) -> TestAp
     settings.storage.data_dir = data_dir.to_owned();
     settings.http.listen = SocketAddr::from(([127, 0, 0, 1], 0));
     settings.http.dns_timeout_ms = 1000;
+    settings.http.shutdown_grace_secs = 0;
     configure(&mut settings);
     if settings.postgres.url.is_none()
         && let Some(server) = postgres_server()

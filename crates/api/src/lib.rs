@@ -12,6 +12,7 @@ mod auth;
 mod dns;
 mod error;
 mod freshness;
+mod lifecycle;
 mod links;
 mod negotiate;
 mod registrations;
@@ -33,6 +34,7 @@ use ipnet::IpNet;
 pub use dns::HostResolver;
 pub use error::ApiError;
 pub use freshness::UpdateTracker;
+pub use lifecycle::Lifecycle;
 pub use registrations::Registrations;
 
 /// Settings of the HTTP interface.
@@ -64,6 +66,8 @@ pub struct AppState {
     pub updates: UpdateTracker,
     /// Records the write path needs, cached.
     pub registrations: Registrations,
+    /// Whether the node is shutting down.
+    pub lifecycle: Lifecycle,
     /// Host name resolution for the subject filters.
     pub resolver: HostResolver,
     /// HTTP settings.

@@ -57,6 +57,9 @@ pub struct UserNetwork {
 /// The metadata contract, implemented by each backend.
 #[async_trait]
 pub trait MetadataRepository: Send + Sync + Debug {
+    /// Checks that the store answers.
+    async fn ping(&self) -> Result<()>;
+
     /// Stores a new record, or returns the existing one with the same checksum.
     async fn create_metadata(&self, new: &NewMetadata) -> Result<Metadata>;
 

@@ -16,7 +16,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use esmond_api::{ApiConfig, AppState, HostResolver, Registrations, UpdateTracker};
+use esmond_api::{ApiConfig, AppState, HostResolver, Lifecycle, Registrations, UpdateTracker};
 use esmond_metadata::MetadataStore;
 use esmond_metadata::postgres::PgMetadataStore;
 use esmond_metadata::sqlite::SqliteMetadataStore;
@@ -88,6 +88,8 @@ pub async fn open_metadata(settings: &Settings) -> anyhow::Result<MetadataStore>
 pub struct Application {
     listener: TcpListener,
     state: AppState,
+    /// How long the node stays up, not ready, before it stops listening.
+    drain: Duration,
 }
 
 impl Application {
@@ -107,13 +109,19 @@ impl Application {
             series,
             updates,
             registrations,
+            lifecycle: Lifecycle::default(),
             resolver,
             config: Arc::new(config),
         };
         let listener = TcpListener::bind(settings.http.listen)
             .await
             .with_context(|| format!("failed to listen on {}", settings.http.listen))?;
-        Ok(Application { listener, state })
+        let drain = Duration::from_secs(settings.http.shutdown_grace_secs);
+        Ok(Application {
+            listener,
+            state,
+            drain,
+        })
     }
 
     /// Returns the address the server listens on.
@@ -133,15 +141,25 @@ impl Application {
         self.local_addr().port()
     }
 
-    /// Serves requests until `shutdown` completes, then finishes in-flight requests and flushes
-    /// pending `time-updated` marks.
+    /// Serves requests until `shutdown` completes. Then the node fails `/readyz` for the drain
+    /// period (so a balancer stops sending to it), stops listening, finishes in-flight requests,
+    /// and flushes pending `time-updated` marks.
     pub async fn run_until(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let (stop, stopped) = watch::channel(false);
+        let (lifecycle, drain) = (self.state.lifecycle.clone(), self.drain);
         tokio::spawn(async move {
             shutdown.await;
+            lifecycle.start_draining();
+            if !drain.is_zero() {
+                tracing::info!(
+                    seconds = drain.as_secs(),
+                    "not ready any more; draining before stopping"
+                );
+                tokio::time::sleep(drain).await;
+            }
             let _ = stop.send(true);
         });
         let wait = |mut receiver: watch::Receiver<bool>| async move {

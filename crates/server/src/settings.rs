@@ -233,6 +233,9 @@ pub struct HttpSettings {
     pub trusted_proxies: Vec<IpNet>,
     /// How long a host name lookup of a search filter may take, in milliseconds.
     pub dns_timeout_ms: u64,
+    /// Seconds between SIGTERM and closing the listener, during which `/readyz` fails so that a
+    /// balancer moves traffic away; in-flight requests then finish.
+    pub shutdown_grace_secs: u64,
 }
 
 impl Default for HttpSettings {
@@ -242,6 +245,7 @@ impl Default for HttpSettings {
             prefix: "/esmond".to_owned(),
             trusted_proxies: Vec::new(),
             dns_timeout_ms: 2000,
+            shutdown_grace_secs: 5,
         }
     }
 }

@@ -71,6 +71,9 @@ pub struct Page {
 /// The time-series contract, implemented by each backend.
 #[async_trait]
 pub trait TimeSeriesRepository: Send + Sync + Debug {
+    /// Checks that the store answers (at the consistency writes need, where that applies).
+    async fn ping(&self) -> Result<()>;
+
     /// Returns which of `timestamps` already hold a base point.
     async fn existing_points(&self, series: &SeriesKey, timestamps: &[i64]) -> Result<Vec<i64>>;
 
@@ -124,6 +127,11 @@ impl SeriesStore {
         // A fixed hasher: the stripe of a series only has to be stable within the process.
         let hash = BuildHasherDefault::<DefaultHasher>::default().hash_one(series);
         &self.refresh_locks[(hash % self.refresh_locks.len() as u64) as usize]
+    }
+
+    /// Checks that the backend answers.
+    pub async fn ping(&self) -> Result<()> {
+        self.repository.ping().await
     }
 
     /// Returns base points within `range`.

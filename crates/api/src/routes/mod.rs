@@ -3,6 +3,7 @@
 
 mod archive;
 mod event_types;
+mod health;
 
 use axum::Router;
 use axum::extract::OriginalUri;
@@ -39,6 +40,7 @@ pub(crate) fn router(state: AppState) -> Router {
         HeaderValue::from_static("*"),
     );
     routed
+        .merge(health::router())
         .fallback(|| async { html_not_found() })
         .layer(middleware::from_fn(log_internal_errors))
         .layer(TraceLayer::new_for_http())

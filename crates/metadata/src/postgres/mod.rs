@@ -85,6 +85,11 @@ impl PgMetadataStore {
 
 #[async_trait]
 impl MetadataRepository for PgMetadataStore {
+    async fn ping(&self) -> Result<()> {
+        sqlx::query("select 1").execute(&self.primary).await?;
+        Ok(())
+    }
+
     async fn create_metadata(&self, new: &NewMetadata) -> Result<Metadata> {
         records::create(&self.primary, new).await
     }

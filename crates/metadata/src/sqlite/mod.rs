@@ -80,6 +80,11 @@ async fn migrate(pool: &SqlitePool) -> Result<()> {
 
 #[async_trait]
 impl MetadataRepository for SqliteMetadataStore {
+    async fn ping(&self) -> Result<()> {
+        sqlx::query("select 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
     async fn create_metadata(&self, new: &NewMetadata) -> Result<Metadata> {
         records::create(&self.pool, new).await
     }

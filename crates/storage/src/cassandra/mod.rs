@@ -51,6 +51,7 @@ struct Statements {
     select_bins: PreparedStatement,
     insert_bucket: PreparedStatement,
     select_buckets: PreparedStatement,
+    ping: PreparedStatement,
 }
 
 impl Statements {
@@ -93,6 +94,9 @@ impl Statements {
                  values (?, ?, ?, ?) using ttl ?"
             ))
             .await?,
+            // A read of the keyspace at the configured consistency: answers only when enough
+            // replicas do.
+            ping: prepare(format!("select bucket from {keyspace}.series_buckets limit 1")).await?,
             select_buckets: prepare(format!(
                 "select bucket from {keyspace}.series_buckets where metadata_key = ? and event_type = ? \
                  and summary_window = ? and bucket >= ? and bucket <= ?"
@@ -242,6 +246,14 @@ impl CassandraSeriesStore {
 
 #[async_trait]
 impl TimeSeriesRepository for CassandraSeriesStore {
+    async fn ping(&self) -> Result<()> {
+        self.session
+            .execute_unpaged(&self.statements.ping, &[])
+            .await
+            .map_err(driver_error)?;
+        Ok(())
+    }
+
     async fn existing_points(&self, series: &SeriesKey, timestamps: &[i64]) -> Result<Vec<i64>> {
         let span = point_span(data_type(series)?);
         let mut by_bucket: std::collections::BTreeMap<i64, Vec<i64>> =

@@ -35,6 +35,11 @@ fn offset_of(page: Page) -> i64 {
 
 #[async_trait]
 impl TimeSeriesRepository for SqliteSeriesStore {
+    async fn ping(&self) -> Result<()> {
+        sqlx::query("select 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
     async fn existing_points(&self, series: &SeriesKey, timestamps: &[i64]) -> Result<Vec<i64>> {
         if timestamps.is_empty() {
             return Ok(Vec::new());

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The one test command: static checks, the whole Rust suite against the embedded store, again
 # with PostgreSQL, and again with PostgreSQL and Cassandra; the PostgreSQL outage tests; the
-# esmond-client compatibility tests; the Cassandra backend tests and a failover test on a
-# 3-node Cassandra cluster. It installs and starts what it needs (PostgreSQL from Debian's
+# esmond-client compatibility tests; the Cassandra backend tests; and, on a 3-node Cassandra
+# cluster, a driver failover test and the clustered deployment (two esmond-rs nodes behind
+# HAProxy) through node failures. It installs and starts what it needs (PostgreSQL from Debian's
 # packages, Python packages in a virtualenv, Cassandra 5.0 jars through Maven, throw-away
 # PostgreSQL and Cassandra servers on loopback), reusing what an earlier run left in place.
 set -euo pipefail
@@ -56,7 +57,11 @@ CASSANDRA_URI=127.0.0.1:9042 cargo test -p esmond-storage --test cassandra -- --
 step "black-box suite again, clustered stores: metadata in postgresql, time series in cassandra"
 ESMOND_TEST_POSTGRES_URL=$pg_url ESMOND_TEST_CASSANDRA=127.0.0.1:9042 cargo test -p esmond-tests --test api
 
-step "cassandra failover on a 3-node cluster"
+step "clustered deployment: 3 cassandra nodes, postgresql, 2 esmond-rs nodes behind haproxy"
+if ! command -v haproxy >/dev/null; then
+    echo "installing haproxy from Debian's packages" >&2
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy >/dev/null
+fi
 "$cassandra" wipe
 "$cassandra" init 3
 for node in 1 2 3; do
@@ -64,6 +69,7 @@ for node in 1 2 3; do
     "$cassandra" wait "$node" 240
 done
 ESMOND_TEST_CASSANDRA_CLUSTER=127.0.0.1:9042,127.0.0.2:9042,127.0.0.3:9042 \
-    cargo test -p esmond-tests --test cassandra_failover -- --ignored --nocapture
+    ESMOND_TEST_POSTGRES_URL=$pg_url ESMOND_RS_BIN=target/debug/esmond-rs \
+    cargo test -p esmond-tests --test cluster -- --ignored --nocapture
 
 step "all tests passed"

@@ -69,7 +69,7 @@ for node in 1 2 3; do
     "$cassandra" wait "$node" 240
 done
 ESMOND_TEST_CASSANDRA_CLUSTER=127.0.0.1:9042,127.0.0.2:9042,127.0.0.3:9042 \
-    ESMOND_TEST_POSTGRES_URL=$pg_url ESMOND_RS_BIN=target/debug/esmond-rs \
+    ESMOND_TEST_POSTGRES_URL=$pg_url ESMOND_RS_BIN="$repo/target/debug/esmond-rs" \
     cargo test -p esmond-tests --test cluster -- --ignored --nocapture
 
 step "all tests passed"

@@ -35,6 +35,12 @@ const MAX_IN_FLIGHT_WRITES: usize = 32;
 /// The window under which base points are indexed in `series_buckets`.
 const BASE_WINDOW: i64 = 0;
 
+/// Partitions remembered as indexed, per node.
+const INDEXED_CAPACITY: u64 = 1_000_000;
+
+/// How long an idle partition is remembered.
+const INDEXED_IDLE: std::time::Duration = std::time::Duration::from_secs(6 * 3600);
+
 fn driver_error(error: impl std::error::Error + Send + Sync + 'static) -> Error {
     // Timeouts, unavailable replicas and broken connections all reach here; the request may be
     // retried once the cluster recovers, so they are "unavailable", not internal.
@@ -106,12 +112,19 @@ impl Statements {
     }
 }
 
+/// A partition known to be in `series_buckets`: (metadata key, event type, window, bucket).
+type IndexedBucket = (String, String, i64, i64);
+
 /// Time series kept in Cassandra.
 #[derive(Debug, Clone)]
 pub struct CassandraSeriesStore {
     session: Arc<Session>,
     statements: Arc<Statements>,
     retention: Arc<RetentionPolicy>,
+    /// Partitions this node already put in the index. One index write per partition is enough:
+    /// the entry's TTL (the first point's plus a span) outlives every later point of the
+    /// partition, so later writes skip it.
+    indexed: moka::sync::Cache<IndexedBucket, ()>,
 }
 
 /// Runs writes, at most [`MAX_IN_FLIGHT_WRITES`] at a time, and returns the first error.
@@ -161,6 +174,10 @@ impl CassandraSeriesStore {
                     .retention_policy()
                     .map_err(|message| Error::Internal(message.into()))?,
             ),
+            indexed: moka::sync::Cache::builder()
+                .max_capacity(INDEXED_CAPACITY)
+                .time_to_idle(INDEXED_IDLE)
+                .build(),
         })
     }
 
@@ -205,7 +222,18 @@ impl CassandraSeriesStore {
         used: &[(i64, i32)],
     ) -> Result<()> {
         let mut writes = Vec::with_capacity(used.len());
+        let mut added = Vec::new();
         for &(bucket, ttl) in used {
+            let entry = (
+                series.metadata_key.clone(),
+                series.event_type.clone(),
+                window,
+                bucket,
+            );
+            if self.indexed.contains_key(&entry) {
+                continue;
+            }
+            added.push(entry);
             // The index entry outlives the partition's data by one span.
             let ttl = if ttl == 0 {
                 0

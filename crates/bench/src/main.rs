@@ -1,0 +1,104 @@
+//! `esmond-bench`: load for an esmond-compatible archive, measured.
+//!
+//! `esmond-bench http` runs five scenarios against any archive's base URL and token (esmond-rs,
+//! or esmond itself for a side-by-side figure) at the concurrencies asked for, with a new
+//! connection per request (as pScheduler) or keep-alive. `esmond-bench ingest` measures
+//! esmond-rs's ingest of pScheduler runs and then writes the same rows straight through the
+//! `scylla` driver into the same Cassandra, for the ratio to the raw limit.
+//!
+//! Layout: [`payloads`] builds pScheduler-shaped bodies; [`load`] drives concurrent clients and
+//! collects latencies; [`scenarios`] is the HTTP part; [`raw`] the driver-only writer.
+
+mod load;
+mod payloads;
+mod raw;
+mod scenarios;
+
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Benchmarks an esmond-compatible archive.
+#[derive(Debug, Parser)]
+#[command(name = "esmond-bench", about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// The five HTTP scenarios: metadata POST, bulk PUT, metadata search, one day of base
+    /// data, one day of statistics; plus 30 days of hourly statistics.
+    Http(HttpArgs),
+    /// Ingest through esmond-rs, then the same rows straight into Cassandra.
+    Ingest(IngestArgs),
+}
+
+/// Where the archive is and how to talk to it.
+#[derive(Debug, Clone, Args)]
+struct Target {
+    /// The archive root, e.g. http://127.0.0.1:8080/esmond/perfsonar/archive/
+    #[arg(long)]
+    url: String,
+    /// An API key allowed to write.
+    #[arg(long)]
+    token: String,
+    /// Reuse connections (HTTP/1.1 keep-alive) instead of one connection per request.
+    #[arg(long)]
+    keep_alive: bool,
+}
+
+#[derive(Debug, Args)]
+struct HttpArgs {
+    #[command(flatten)]
+    target: Target,
+    /// Concurrent clients, one run per value.
+    #[arg(long, value_delimiter = ',', default_value = "1,16")]
+    concurrency: Vec<usize>,
+    /// Seconds each scenario runs at each concurrency.
+    #[arg(long, default_value_t = 10)]
+    seconds: u64,
+    /// Metadata records to create before the search scenario (they are reused if present).
+    #[arg(long, default_value_t = 10_000)]
+    records: usize,
+}
+
+#[derive(Debug, Args)]
+struct IngestArgs {
+    #[command(flatten)]
+    target: Target,
+    /// Concurrent clients.
+    #[arg(long, default_value_t = 16)]
+    concurrency: usize,
+    /// Seconds of ingest.
+    #[arg(long, default_value_t = 30)]
+    seconds: u64,
+    /// Cassandra nodes of the archive, for the raw-driver comparison (comma separated).
+    #[arg(long, value_delimiter = ',')]
+    cassandra: Vec<String>,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    match Cli::parse().command {
+        Command::Http(args) => {
+            scenarios::run(
+                &args.target,
+                &args.concurrency,
+                Duration::from_secs(args.seconds),
+                args.records,
+            )
+            .await
+        }
+        Command::Ingest(args) => {
+            raw::compare(
+                &args.target,
+                args.concurrency,
+                Duration::from_secs(args.seconds),
+                &args.cassandra,
+            )
+            .await
+        }
+    }
+}

@@ -10,8 +10,20 @@ fn aggregations(windows: &[i64]) -> Vec<Value> {
         .collect()
 }
 
+/// Returns the last octet of the hosts of records tagged `tag`, so that each kind of record has
+/// addresses of its own and the search scenario finds exactly one record.
+fn host_octet(tag: &str) -> usize {
+    match tag {
+        "bench-search" => 1,
+        "bench-new" => 2,
+        "bench-day" | "bench-month" => 7,
+        _ => 9,
+    }
+}
+
 /// A latencybg record between two hosts named by `index`.
 pub(crate) fn latency_metadata(tag: &str, index: usize) -> Value {
+    let octet = host_octet(tag);
     let mut owdelay = aggregations(&[300, 3600, 86400]);
     owdelay.extend(
         [0, 300, 3600, 86400]
@@ -20,9 +32,9 @@ pub(crate) fn latency_metadata(tag: &str, index: usize) -> Value {
     );
     json!({
         "subject-type": "point-to-point",
-        "source": format!("10.{}.{}.1", index / 250 % 250, index % 250),
-        "destination": format!("10.200.{}.2", index % 250),
-        "measurement-agent": format!("10.{}.{}.1", index / 250 % 250, index % 250),
+        "source": format!("10.{}.{}.{octet}", index / 250 % 250, index % 250),
+        "destination": format!("10.200.{}.{}", index % 250, octet + 1),
+        "measurement-agent": format!("10.{}.{}.{octet}", index / 250 % 250, index % 250),
         "tool-name": "pscheduler/powstream", "input-source": format!("src{index}.example.net"),
         "input-destination": format!("dst{index}.example.net"), "time-duration": 60,
         "pscheduler-test-type": "latencybg", "bench-tag": tag,

@@ -19,9 +19,10 @@ use esmond_model::SummaryType;
 use futures::{StreamExt, TryStreamExt, stream};
 use scylla::client::session::Session;
 use scylla::statement::prepared::PreparedStatement;
+use scylla::value::MaybeUnset;
 use std::future::Future;
 
-pub use retention::{Expiry, RetentionPolicy, RetentionRule};
+pub use retention::{Expiry, MAX_TTL, RetentionPolicy, RetentionRule};
 pub use schema::ClusterStatus;
 pub use settings::{CassandraSettings, Replication};
 
@@ -234,11 +235,12 @@ impl CassandraSeriesStore {
                 continue;
             }
             added.push(entry);
-            // The index entry outlives the partition's data by one span.
+            // The index entry outlives the partition's data by one span (within Cassandra's limit).
+            let span = i32::try_from(span).unwrap_or(i32::MAX);
             let ttl = if ttl == 0 {
                 0
             } else {
-                ttl.saturating_add(i32::try_from(span).unwrap_or(i32::MAX))
+                ttl.saturating_add(span).min(MAX_TTL)
             };
             let values = (
                 &series.metadata_key,
@@ -332,11 +334,12 @@ impl TimeSeriesRepository for CassandraSeriesStore {
                 &series.event_type,
                 *bucket,
                 columns.ts,
-                columns.v_int,
-                columns.v_float,
-                columns.v_num,
-                columns.v_den,
-                columns.v_json.as_deref(),
+                // Unset, not null: a null would write a tombstone for every absent column.
+                MaybeUnset::from_option(columns.v_int),
+                MaybeUnset::from_option(columns.v_float),
+                MaybeUnset::from_option(columns.v_num),
+                MaybeUnset::from_option(columns.v_den),
+                MaybeUnset::from_option(columns.v_json.as_deref()),
                 *ttl,
             );
             pending.push(
@@ -434,7 +437,7 @@ impl TimeSeriesRepository for CassandraSeriesStore {
                 state.float_sum,
                 state.numerator,
                 state.denominator,
-                state.histogram.as_ref().map(histogram_to_text),
+                MaybeUnset::from_option(state.histogram.as_ref().map(histogram_to_text)),
                 *ttl,
             );
             pending.push(

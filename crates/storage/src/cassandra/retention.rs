@@ -10,7 +10,7 @@ use serde::Deserialize;
 const DAY: i64 = 86_400;
 
 /// Cassandra refuses TTLs above 20 years.
-const MAX_TTL: i64 = 630_720_000;
+pub const MAX_TTL: i32 = 630_720_000;
 
 /// One rule: which data, and how many days it is kept (`never` keeps it forever).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -161,7 +161,7 @@ impl RetentionPolicy {
         let period = days.saturating_mul(DAY).max(1);
         let remaining = period.saturating_sub(now.saturating_sub(ts));
         let ttl = if remaining > 0 { remaining } else { period };
-        i32::try_from(ttl.min(MAX_TTL)).unwrap_or(i32::MAX)
+        i32::try_from(ttl.min(i64::from(MAX_TTL))).unwrap_or(MAX_TTL)
     }
 }
 

@@ -104,6 +104,16 @@ impl PageLinks {
         PageLinks { previous, next }
     }
 
+    /// Adds the `Link` header to a response, when there is any link.
+    pub(crate) fn apply(&self, response: &mut axum::response::Response) {
+        if let Some(link) = self
+            .header()
+            .and_then(|link| axum::http::HeaderValue::from_str(&link).ok())
+        {
+            response.headers_mut().insert(header::LINK, link);
+        }
+    }
+
     /// Returns the `Link` header value, if there is any link.
     pub(crate) fn header(&self) -> Option<String> {
         let mut parts = Vec::new();

@@ -78,12 +78,7 @@ async fn list_metadata(
         objects.push(object.into());
     }
     let mut response = json_response(StatusCode::OK, &objects);
-    if let Some(link) = links
-        .header()
-        .and_then(|link| HeaderValue::from_str(&link).ok())
-    {
-        response.headers_mut().insert(header::LINK, link);
-    }
+    links.apply(&mut response);
     Ok(response)
 }
 

@@ -3,7 +3,7 @@
 
 use axum::body::Bytes;
 use axum::extract::{OriginalUri, Path, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
 use axum::routing::get;
 use axum::{Extension, Router};
@@ -149,19 +149,15 @@ async fn series_response(
         &url.params,
     )
     .await?;
-    let total_seen = if page.more {
+    // A series read does not count its points; it only knows whether more follow. A total just
+    // past this page makes `next` appear exactly then.
+    let total = if page.more {
         page.offset + page.limit + 1
     } else {
         0
     };
-    let links = PageLinks::new(url, page.limit, page.offset, total_seen);
     let mut response = json_response(StatusCode::OK, &page.points);
-    if let Some(link) = links
-        .header()
-        .and_then(|link| HeaderValue::from_str(&link).ok())
-    {
-        response.headers_mut().insert(header::LINK, link);
-    }
+    PageLinks::new(url, page.limit, page.offset, total).apply(&mut response);
     Ok(response)
 }
 

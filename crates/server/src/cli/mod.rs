@@ -12,7 +12,7 @@ use crate::{Application, Settings, shutdown_signal};
 
 /// esmond-rs: an esmond-compatible perfSONAR measurement archive.
 #[derive(Debug, Parser)]
-#[command(name = "esmond-rs", version, about)]
+#[command(name = "esmond-rs", version)]
 pub struct Cli {
     /// TOML configuration file (see config/esmond-rs.toml).
     #[arg(long, global = true, env = "ESMOND_RS_CONFIG")]

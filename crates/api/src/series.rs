@@ -211,22 +211,35 @@ pub(crate) async fn write(
             value: entry.value.clone(),
         });
     }
-    let mut duplicates: BTreeSet<(EventType, i64)> = BTreeSet::new();
-    for (event_type, points) in by_series {
-        let series = SeriesKey {
-            metadata_key: key.to_owned(),
-            event_type: event_type.name().to_owned(),
-        };
-        let offered = points.len();
-        let windows = kept_windows(&metadata, event_type);
-        let outcome = stores
-            .series
-            .write(&series, event_type.data_type(), &windows, points)
-            .await?;
-        if outcome.duplicates.len() < offered {
-            stores.updates.touch(key, event_type.name(), now()).await;
+    // The series of one run are independent: write them side by side, so that the store sees a
+    // request's statements in parallel rather than one after the other.
+    let writes = by_series.into_iter().map(|(event_type, points)| {
+        let metadata = &metadata;
+        async move {
+            let series = SeriesKey {
+                metadata_key: key.to_owned(),
+                event_type: event_type.name().to_owned(),
+            };
+            let offered = points.len();
+            let windows = kept_windows(metadata, event_type);
+            let outcome = stores
+                .series
+                .write(&series, event_type.data_type(), &windows, points)
+                .await?;
+            if outcome.duplicates.len() < offered {
+                stores.updates.touch(key, event_type.name(), now()).await;
+            }
+            Ok::<_, Rejection>(
+                outcome
+                    .duplicates
+                    .into_iter()
+                    .map(move |ts| (event_type, ts)),
+            )
         }
-        duplicates.extend(outcome.duplicates.into_iter().map(|ts| (event_type, ts)));
+    });
+    let mut duplicates: BTreeSet<(EventType, i64)> = BTreeSet::new();
+    for found in futures::future::try_join_all(writes).await? {
+        duplicates.extend(found);
     }
     if let Some(entry) = entries
         .iter()

@@ -1,7 +1,7 @@
 //! Time partitions of a series, for backends that must bound partition size (Cassandra).
 //!
-//! The span is a fixed function of the data type and window, kept in code, so that readers can
-//! enumerate the partitions of any range without a lookup. Spans aim at partitions well under
+//! The span is a fixed function of the data type and window, kept in code; the partitions a
+//! series actually uses are indexed in `series_buckets`, so that reads skip empty ranges. Spans aim at partitions well under
 //! 100 MB at perfSONAR's densest rates (one histogram a minute, one point a second).
 
 use esmond_model::DataType;
@@ -32,11 +32,6 @@ pub fn bucket_of(ts: i64, span: i64) -> i64 {
     ts.div_euclid(span)
 }
 
-/// Returns the partitions that cover `begin..=end`, ascending.
-pub fn buckets(begin: i64, end: i64, span: i64) -> impl Iterator<Item = i64> {
-    bucket_of(begin, span)..=bucket_of(end.max(begin), span)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -46,8 +41,7 @@ mod tests {
         assert_eq!(bucket_of(0, DAY), 0);
         assert_eq!(bucket_of(DAY - 1, DAY), 0);
         assert_eq!(bucket_of(-1, DAY), -1);
-        assert_eq!(buckets(DAY - 1, DAY, DAY).collect::<Vec<_>>(), vec![0, 1]);
-        assert_eq!(buckets(5, 5, point_span(DataType::Integer)).count(), 1);
+        assert_eq!(bucket_of(DAY, DAY), 1);
         // A minute histogram day fits one partition: 1440 rows.
         assert_eq!(point_span(DataType::Histogram), DAY);
         assert!(bin_span(300) < bin_span(86_400));

@@ -1,8 +1,9 @@
 //! Time partitions of a series, for backends that must bound partition size (Cassandra).
 //!
 //! The span is a fixed function of the data type and window, kept in code; the partitions a
-//! series actually uses are indexed in `series_buckets`, so that reads skip empty ranges. Spans aim at partitions well under
-//! 100 MB at perfSONAR's densest rates (one histogram a minute, one point a second).
+//! series actually uses are indexed in `series_buckets`, so that reads skip empty ranges. Spans
+//! aim at partitions well under 100 MB at perfSONAR's densest rates (one histogram a minute, one
+//! point a second).
 
 use esmond_model::DataType;
 

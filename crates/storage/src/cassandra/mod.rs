@@ -143,6 +143,17 @@ where
     Ok(())
 }
 
+/// Records that a row with `ttl` lands in `bucket`: the bucket's index entry must live as long as
+/// its longest-lived row, and a row without TTL (0) keeps it forever.
+fn note_bucket(used: &mut std::collections::BTreeMap<i64, i32>, bucket: i64, ttl: i32) {
+    let longest = used.entry(bucket).or_insert(ttl);
+    *longest = if ttl == 0 || *longest == 0 {
+        0
+    } else {
+        (*longest).max(ttl)
+    };
+}
+
 /// Returns the current time in epoch seconds.
 fn now() -> i64 {
     let elapsed = std::time::SystemTime::now()
@@ -319,12 +330,7 @@ impl TimeSeriesRepository for CassandraSeriesStore {
         for point in points {
             let ttl = RetentionPolicy::ttl(expiry, point.ts, now);
             let bucket = bucket_of(point.ts, span);
-            let longest = used.entry(bucket).or_insert(ttl);
-            *longest = if ttl == 0 || *longest == 0 {
-                0
-            } else {
-                (*longest).max(ttl)
-            };
+            note_bucket(&mut used, bucket, ttl);
             writes.push((bucket, ValueColumns::of(point), ttl));
         }
         let mut pending = Vec::with_capacity(writes.len());
@@ -415,12 +421,7 @@ impl TimeSeriesRepository for CassandraSeriesStore {
         for bin in bins {
             let ttl = RetentionPolicy::ttl(expiry, bin.start.saturating_add(window), now);
             let bucket = bucket_of(bin.start, span);
-            let longest = used.entry(bucket).or_insert(ttl);
-            *longest = if ttl == 0 || *longest == 0 {
-                0
-            } else {
-                (*longest).max(ttl)
-            };
+            note_bucket(&mut used, bucket, ttl);
             writes.push((bucket, bin, ttl));
         }
         let mut pending = Vec::with_capacity(writes.len());

@@ -1,14 +1,7 @@
 //! Reading time series (esmond-api.md §11): validation, time windows, pagination and links.
 
-use esmond_tests::{TestApp, series_points, spawn_app};
+use esmond_tests::{TestApp, epoch_now as now, series_points, spawn_app};
 use serde_json::{Value, json};
-
-fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64
-}
 
 /// A throughput record with `count` points one minute apart from `start`.
 async fn throughput(app: &TestApp, start: i64, count: i64) -> String {

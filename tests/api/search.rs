@@ -197,10 +197,7 @@ async fn event_type_filters_hold_on_the_same_row() {
 async fn time_filters_follow_esmond_rules() {
     let (app, records) = fixture_app().await;
     // As in esmond's test, one event type was just written: its time-updated is now.
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64;
+    let now = esmond_tests::epoch_now();
     let fresh = "481ceff181e34bacae35e35f2544623e";
     app.metadata
         .mark_updated(fresh, "failures", now)

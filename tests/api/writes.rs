@@ -693,7 +693,7 @@ async fn time_updated_follows_writes_without_a_write_per_point() {
     let app = spawn_app().await;
     let key = all_types(&app).await;
     let before = app.updates.stored_marks();
-    let started = esmond_tests_now();
+    let started = esmond_tests::epoch_now();
     for index in 0..200 {
         assert_eq!(
             app.post_point(&key, "throughput", 10_000 + index, &json!(index))
@@ -725,7 +725,7 @@ async fn time_updated_follows_writes_without_a_write_per_point() {
     let updated = throughput["time-updated"]
         .as_i64()
         .expect("time-updated is set");
-    assert!(updated >= started && updated <= esmond_tests_now());
+    assert!(updated >= started && updated <= esmond_tests::epoch_now());
     assert!(
         throughput["summaries"]
             .as_array()
@@ -747,11 +747,4 @@ async fn time_updated_follows_writes_without_a_write_per_point() {
         .await
         .json();
     assert_eq!(untouched, json!([]));
-}
-
-fn esmond_tests_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64
 }

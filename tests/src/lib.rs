@@ -326,6 +326,14 @@ pub async fn receive(request: RequestBuilder) -> Answer {
     }
 }
 
+/// Returns the current time in epoch seconds.
+pub fn epoch_now() -> i64 {
+    let elapsed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("the clock is past 1970");
+    i64::try_from(elapsed.as_secs()).expect("epoch seconds fit i64")
+}
+
 /// Returns the `(ts, val)` pairs of a series answer, checking esmond's `{"ts", "val"}` shape.
 #[track_caller]
 pub fn series_points(answer: &Answer) -> Vec<(i64, Value)> {

@@ -156,6 +156,74 @@ async fn retention_policy_is_the_row_ttl() {
     drop_keyspace(&settings).await;
 }
 
+/// Counts the series index entries of a series' base points.
+async fn index_entries(session: &Session, keyspace: &str, series: &SeriesKey) -> usize {
+    let cql = format!(
+        "select bucket from {keyspace}.series_buckets where metadata_key = '{}' and event_type = '{}' and summary_window = 0",
+        series.metadata_key, series.event_type
+    );
+    let rows = session
+        .query_unpaged(cql, &[])
+        .await
+        .unwrap()
+        .into_rows_result()
+        .unwrap();
+    rows.rows_num()
+}
+
+#[tokio::test]
+#[ignore = "needs a running Cassandra; tests/run.sh starts one and runs this"]
+async fn a_node_indexes_each_partition_once() {
+    let settings = settings("indexed");
+    let connect = || async {
+        SeriesStore::new(Arc::new(
+            CassandraSeriesStore::connect(&settings)
+                .await
+                .expect("connects"),
+        ))
+    };
+    let series = SeriesKey {
+        metadata_key: "b".repeat(32),
+        event_type: "packet-count-sent".to_owned(),
+    };
+    let write = |store: SeriesStore, ts: i64| {
+        let series = series.clone();
+        async move {
+            let point = Point {
+                ts,
+                value: Value::Integer(600),
+            };
+            store
+                .write(&series, DataType::Integer, &[], vec![point])
+                .await
+                .expect("written");
+        }
+    };
+    // The points below all land in one partition.
+    let span = esmond_storage::buckets::point_span(DataType::Integer);
+    let start = 1_780_000_000 - 1_780_000_000_i64.rem_euclid(span);
+    let store = connect().await;
+    write(store.clone(), start + 60).await;
+    let session = session().await;
+    let keyspace = &settings.keyspace;
+    assert_eq!(index_entries(&session, keyspace, &series).await, 1);
+
+    // Remove the entry behind the node's back: a node that remembers indexing the partition
+    // does not write it again.
+    let delete = format!(
+        "delete from {keyspace}.series_buckets where metadata_key = '{}' and event_type = '{}' and summary_window = 0",
+        series.metadata_key, series.event_type
+    );
+    session.query_unpaged(delete, &[]).await.unwrap();
+    write(store, start + 120).await;
+    assert_eq!(index_entries(&session, keyspace, &series).await, 0);
+
+    // A node that has not seen the partition (a restarted one) writes it.
+    write(connect().await, start + 180).await;
+    assert_eq!(index_entries(&session, keyspace, &series).await, 1);
+    drop_keyspace(&settings).await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 #[ignore = "needs a running Cassandra; tests/run.sh starts one and runs this"]
 async fn nodes_writing_one_bin_converge_on_cassandra() {

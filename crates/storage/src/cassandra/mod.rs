@@ -265,7 +265,12 @@ impl CassandraSeriesStore {
                     .execute_unpaged(&self.statements.insert_bucket, values),
             );
         }
-        run_bounded(writes).await
+        run_bounded(writes).await?;
+        // Only entries known to be written are skipped from now on.
+        for entry in added {
+            self.indexed.insert(entry, ());
+        }
+        Ok(())
     }
 
     /// Returns the longest expiry of the summaries a bin state of `window` serves.

@@ -16,6 +16,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use axum::serve::ListenerExt;
 use esmond_api::{ApiConfig, AppState, HostResolver, Lifecycle, Registrations, UpdateTracker};
 use esmond_metadata::MetadataStore;
 use esmond_metadata::postgres::PgMetadataStore;
@@ -168,7 +169,13 @@ impl Application {
         let flusher = tokio::spawn(self.state.updates.clone().run(wait(stopped.clone())));
         let app =
             esmond_api::router(self.state).into_make_service_with_connect_info::<SocketAddr>();
-        let served = axum::serve(self.listener, app)
+        // Answers are small and written whole: send them at once rather than wait for an ACK.
+        let listener = self.listener.tap_io(|stream| {
+            if let Err(error) = stream.set_nodelay(true) {
+                tracing::debug!(%error, "could not set TCP_NODELAY");
+            }
+        });
+        let served = axum::serve(listener, app)
             .with_graceful_shutdown(wait(stopped))
             .await;
         // The flusher stops on the same signal; its last flush covers the last requests.

@@ -3,6 +3,11 @@
 use clap::Parser;
 use esmond_server::cli::Cli;
 
+/// Requests allocate many small, short-lived buffers; mimalloc serves them with less CPU and
+/// less contention between worker threads than the system allocator.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();

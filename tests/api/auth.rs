@@ -2,6 +2,7 @@
 //! reads, authenticated writes, IP networks with trusted and untrusted `X-Forwarded-For`.
 
 use esmond_metadata::auth::{generate_api_key, hash_api_key};
+use esmond_server::Settings;
 use esmond_tests::{TestApp, send, spawn_app, spawn_app_with};
 use reqwest::Method;
 use reqwest::header::HeaderValue;
@@ -60,7 +61,7 @@ async fn token_header_is_checked_on_every_request() {
 
 #[tokio::test]
 async fn disabled_users_are_refused() {
-    let app = spawn_app().await;
+    let app = spawn_app_with(no_key_cache).await;
     let token = app.token();
     app.metadata.set_user_active("writer", false).await.unwrap();
     let refused = send(app.archive(Method::GET, "").header("authorization", &token)).await;
@@ -98,7 +99,7 @@ async fn writes_need_an_identity() {
 
 #[tokio::test]
 async fn revoked_and_removed_keys_stop_working() {
-    let app = spawn_app().await;
+    let app = spawn_app_with(no_key_cache).await;
     let key = generate_api_key();
     app.metadata
         .add_api_key("second", &hash_api_key(&key), "x")
@@ -227,4 +228,46 @@ async fn forwarded_for_counts_only_from_trusted_proxies() {
             .status,
         401
     );
+}
+
+/// Every request asks the metadata store about its key, as esmond does.
+fn no_key_cache(settings: &mut Settings) {
+    settings.http.api_key_cache_secs = 0;
+}
+
+#[tokio::test]
+async fn a_revoked_key_stops_working_once_its_cache_lifetime_ends() {
+    let app = spawn_app_with(|settings| settings.http.api_key_cache_secs = 5).await;
+    let key = generate_api_key();
+    app.metadata
+        .add_api_key("second", &hash_api_key(&key), "x")
+        .await
+        .unwrap();
+    let header = format!("Token {key}");
+    let (headers, body) = ([("authorization", header.as_str())], throughput_body());
+    let post = || post_as(&app, &headers, &body);
+    assert_eq!(post().await.status, 201);
+    assert!(
+        app.metadata
+            .revoke_api_key(&hash_api_key(&key))
+            .await
+            .unwrap()
+    );
+    // The node still trusts the key it checked a moment ago...
+    let trusted = post().await;
+    assert_ne!(trusted.status, 401, "{}", trusted.text);
+    // ...and refuses it once the lifetime is over.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        let answer = post().await;
+        if answer.status == 401 {
+            answer.assert_detail(401, "Invalid token.");
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the revoked key still works after 30 s"
+        );
+    }
 }

@@ -1,14 +1,19 @@
-//! Who is asking (esmond-api.md §3): an `Authorization: Token <key>` header, checked on every
-//! request, or else the client address matched against the users' IP networks.
+//! Who is asking (esmond-api.md §3): an `Authorization: Token <key>` header, or else the client
+//! address matched against the users' IP networks.
+//!
+//! A node trusts a key it has found valid for [`KeyCache`]'s lifetime, so that a write costs no
+//! SQL round trip for its key; unknown, revoked and inactive keys are never cached.
 //!
 //! Unlike esmond, `X-Forwarded-For` is believed only when the peer is a configured trusted proxy,
 //! and then the client is the rightmost address that is not itself a trusted proxy.
 
 use std::net::IpAddr;
+use std::time::Duration;
 
 use esmond_metadata::MetadataStore;
 use esmond_metadata::auth::hash_api_key;
 use ipnet::IpNet;
+use moka::future::Cache;
 
 use crate::error::ApiError;
 
@@ -17,6 +22,41 @@ use crate::error::ApiError;
 pub(crate) struct Identity {
     /// The user name.
     pub(crate) user: String,
+}
+
+/// Keys a node trusts without asking the store: at most this many.
+const KEY_CACHE_CAPACITY: u64 = 10_000;
+
+/// API keys this node found valid recently, by hash, with their user; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct KeyCache {
+    users: Option<Cache<String, String>>,
+}
+
+impl KeyCache {
+    /// Returns a cache that trusts a checked key for `lifetime`; zero checks every request.
+    pub fn new(lifetime: Duration) -> KeyCache {
+        let users = (!lifetime.is_zero()).then(|| {
+            Cache::builder()
+                .max_capacity(KEY_CACHE_CAPACITY)
+                .time_to_live(lifetime)
+                .build()
+        });
+        KeyCache { users }
+    }
+
+    async fn user(&self, hash: &str) -> Option<String> {
+        match &self.users {
+            Some(users) => users.get(hash).await,
+            None => None,
+        }
+    }
+
+    async fn remember(&self, hash: String, user: &str) {
+        if let Some(users) = &self.users {
+            users.insert(hash, user.to_owned()).await;
+        }
+    }
 }
 
 /// What an `Authorization` header says about tokens.
@@ -56,17 +96,23 @@ fn parse_token_header(header: Option<&[u8]>) -> Result<TokenHeader<'_>, ApiError
 /// Checks the token header, if any: a bad one is refused even on reads.
 pub(crate) async fn authenticate_token(
     metadata: &MetadataStore,
+    keys: &KeyCache,
     header: Option<&[u8]>,
 ) -> Result<Option<Identity>, ApiError> {
     let TokenHeader::Key(key) = parse_token_header(header)? else {
         return Ok(None);
     };
-    let Some(user) = metadata.user_for_api_key(&hash_api_key(key)).await? else {
+    let hash = hash_api_key(key);
+    if let Some(user) = keys.user(&hash).await {
+        return Ok(Some(Identity { user }));
+    }
+    let Some(user) = metadata.user_for_api_key(&hash).await? else {
         return Err(ApiError::Unauthorized("Invalid token."));
     };
     if !user.active {
         return Err(ApiError::Unauthorized("User inactive or deleted."));
     }
+    keys.remember(hash, &user.name).await;
     Ok(Some(Identity { user: user.name }))
 }
 

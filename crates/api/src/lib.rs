@@ -31,6 +31,7 @@ use esmond_metadata::MetadataStore;
 use esmond_storage::SeriesStore;
 use ipnet::IpNet;
 
+pub use auth::KeyCache;
 pub use dns::HostResolver;
 pub use error::ApiError;
 pub use freshness::UpdateTracker;
@@ -66,6 +67,8 @@ pub struct AppState {
     pub updates: UpdateTracker,
     /// Records the write path needs, cached.
     pub registrations: Registrations,
+    /// API keys found valid recently.
+    pub keys: KeyCache,
     /// Whether the node is shutting down.
     pub lifecycle: Lifecycle,
     /// Host name resolution for the subject filters.

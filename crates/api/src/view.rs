@@ -200,7 +200,7 @@ async fn check(view: &ViewState, request: &mut Request) -> Result<(), ApiError> 
     let authorization = headers
         .get(header::AUTHORIZATION)
         .map(HeaderValue::as_bytes);
-    let mut identity = authenticate_token(metadata, authorization).await?;
+    let mut identity = authenticate_token(metadata, &view.app.keys, authorization).await?;
     if identity.is_none() && !is_read(request.method()) {
         let peer: Option<IpAddr> = request
             .extensions()

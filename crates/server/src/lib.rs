@@ -17,7 +17,9 @@ use std::time::Duration;
 
 use anyhow::Context;
 use axum::serve::ListenerExt;
-use esmond_api::{ApiConfig, AppState, HostResolver, Lifecycle, Registrations, UpdateTracker};
+use esmond_api::{
+    ApiConfig, AppState, HostResolver, KeyCache, Lifecycle, Registrations, UpdateTracker,
+};
 use esmond_metadata::MetadataStore;
 use esmond_metadata::postgres::PgMetadataStore;
 use esmond_metadata::sqlite::SqliteMetadataStore;
@@ -110,6 +112,7 @@ impl Application {
             series,
             updates,
             registrations,
+            keys: KeyCache::new(Duration::from_secs(settings.http.api_key_cache_secs)),
             lifecycle: Lifecycle::default(),
             resolver,
             config: Arc::new(config),

@@ -236,6 +236,10 @@ pub struct HttpSettings {
     /// Seconds between SIGTERM and closing the listener, during which `/readyz` fails so that a
     /// balancer moves traffic away; in-flight requests then finish.
     pub shutdown_grace_secs: u64,
+    /// Seconds a node trusts an API key it has found valid. A revoked key, or a disabled or
+    /// removed user, stops working on every node within this time; 0 asks the store on every
+    /// request, as esmond does.
+    pub api_key_cache_secs: u64,
 }
 
 impl Default for HttpSettings {
@@ -246,6 +250,7 @@ impl Default for HttpSettings {
             trusted_proxies: Vec::new(),
             dns_timeout_ms: 2000,
             shutdown_grace_secs: 5,
+            api_key_cache_secs: 10,
         }
     }
 }

@@ -371,7 +371,8 @@ pub(crate) async fn read(
             })
             .collect()
     } else {
-        let bins = series.bins(&name, window, range, fetch).await?;
+        let windows = kept_windows(&record, event_type);
+        let bins = series.bins(&name, window, &windows, range, fetch).await?;
         bins.into_iter()
             .filter_map(|bin| {
                 bin.state

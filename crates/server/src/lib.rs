@@ -66,6 +66,10 @@ pub async fn open_stores(settings: &Settings) -> anyhow::Result<Stores> {
     } else {
         SeriesStore::new(Arc::new(SqliteSeriesStore::new(embedded.pool().clone())))
     };
+    let series = match settings.storage.settle_after_secs {
+        0 => series,
+        delay => series.with_settling(Duration::from_secs(delay)),
+    };
     if !settings.postgres.is_configured() {
         return Ok(Stores {
             metadata: Arc::new(embedded),
@@ -170,6 +174,7 @@ impl Application {
             let _ = receiver.wait_for(|stopped| *stopped).await;
         };
         let flusher = tokio::spawn(self.state.updates.clone().run(wait(stopped.clone())));
+        let settler = tokio::spawn(settle(self.state.series.clone(), wait(stopped.clone())));
         let app =
             esmond_api::router(self.state).into_make_service_with_connect_info::<SocketAddr>();
         // Answers are small and written whole: send them at once rather than wait for an ACK.
@@ -183,7 +188,31 @@ impl Application {
             .await;
         // The flusher stops on the same signal; its last flush covers the last requests.
         let _ = flusher.await;
+        let _ = settler.await;
         served.context("server failed")
+    }
+}
+
+/// Seconds between two settling passes.
+const SETTLE_EVERY: Duration = Duration::from_secs(30);
+
+/// Runs the settling pass now and then every [`SETTLE_EVERY`] until `stop` completes. Every node
+/// runs it; a pass that finds the hours settled by another node has nothing to do.
+async fn settle(series: SeriesStore, stop: impl Future<Output = ()>) {
+    tokio::pin!(stop);
+    loop {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |elapsed| elapsed.as_secs() as i64);
+        match series.settle_due(now).await {
+            Ok(0) => {}
+            Ok(hours) => tracing::info!(hours, "settled the summaries of past hours"),
+            Err(error) => tracing::warn!(%error, "settling summaries failed; retrying later"),
+        }
+        tokio::select! {
+            () = &mut stop => return,
+            () = tokio::time::sleep(SETTLE_EVERY) => {}
+        }
     }
 }
 

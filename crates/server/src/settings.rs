@@ -264,6 +264,11 @@ pub struct StorageSettings {
     /// Longest delay, in seconds, before a write shows in `time-updated`; within it, writes to
     /// an event type cost the metadata store one update, not one per point.
     pub time_updated_interval_secs: u64,
+    /// Points that arrive within this many seconds of their time leave their summary bins to
+    /// a background pass, which stores them once the hour is over by this delay (plus five
+    /// minutes for clock differences); reads fold them meanwhile. Later points update their bins
+    /// at write time. 0 updates every bin at write time.
+    pub settle_after_secs: u64,
 }
 
 impl Default for StorageSettings {
@@ -271,6 +276,7 @@ impl Default for StorageSettings {
         StorageSettings {
             data_dir: PathBuf::from("esmond-data"),
             time_updated_interval_secs: 10,
+            settle_after_secs: 900,
         }
     }
 }

@@ -11,6 +11,7 @@ pub mod buckets;
 pub mod cassandra;
 mod columns;
 mod error;
+mod settling;
 pub mod sqlite;
 mod summaries;
 
@@ -21,6 +22,7 @@ use async_trait::async_trait;
 use esmond_model::{BinState, Value};
 
 pub use error::{Error, Result};
+pub use settling::CLOCK_MARGIN;
 pub use summaries::WriteOutcome;
 
 /// One series: an event type of a metadata record.
@@ -99,6 +101,24 @@ pub trait TimeSeriesRepository: Send + Sync + Debug {
         range: TimeRange,
         page: Page,
     ) -> Result<Vec<Bin>>;
+
+    /// Notes that `series`, which keeps `windows`, took recent points with bins closing in each
+    /// of the hour `slots`, so that the settling pass stores those bins.
+    async fn queue_settling(
+        &self,
+        series: &SeriesKey,
+        windows: &[i64],
+        slots: &[i64],
+    ) -> Result<()>;
+
+    /// Returns the series queued for an hour slot, each with the windows it keeps.
+    async fn queued_for_settling(&self, slot: i64) -> Result<Vec<(SeriesKey, Vec<i64>)>>;
+
+    /// Returns the time up to which every bin is settled, once set.
+    async fn settled_through(&self) -> Result<Option<i64>>;
+
+    /// Moves the settled time to `through` if that is later than the stored one.
+    async fn advance_settled(&self, through: i64) -> Result<()>;
 }
 
 /// The time-series store the API uses: a backend plus the logic shared by all backends.
@@ -107,6 +127,9 @@ pub struct SeriesStore {
     repository: Arc<dyn TimeSeriesRepository>,
     /// Writes of one series on this node take turns (see [`summaries`]).
     refresh_locks: Arc<[tokio::sync::Mutex<()>]>,
+    /// Whether recent points' bins are settled later rather than at each write (see
+    /// [`settling`]).
+    settling: Option<Arc<settling::Settling>>,
 }
 
 impl SeriesStore {
@@ -118,7 +141,20 @@ impl SeriesStore {
         SeriesStore {
             repository,
             refresh_locks,
+            settling: None,
         }
+    }
+
+    /// Settles the bins of points that arrive within `delay` of their time in a background pass
+    /// ([`SeriesStore::settle_due`]) instead of at their write.
+    pub fn with_settling(mut self, delay: std::time::Duration) -> SeriesStore {
+        self.settling = Some(Arc::new(settling::Settling::new(delay)));
+        self
+    }
+
+    /// Returns the backend.
+    pub fn repository(&self) -> &Arc<dyn TimeSeriesRepository> {
+        &self.repository
     }
 
     /// Returns the lock that writes of `series` on this node share.
@@ -142,16 +178,5 @@ impl SeriesStore {
         page: Page,
     ) -> Result<Vec<Point>> {
         self.repository.get_points(series, range, page).await
-    }
-
-    /// Returns the bin states of `window` whose start lies within `range`.
-    pub async fn bins(
-        &self,
-        series: &SeriesKey,
-        window: i64,
-        range: TimeRange,
-        page: Page,
-    ) -> Result<Vec<Bin>> {
-        self.repository.get_bins(series, window, range, page).await
     }
 }

@@ -43,7 +43,9 @@ fn refuses_duplicates(data_type: DataType) -> bool {
 }
 
 impl SeriesStore {
-    /// Stores `points` of one series and brings the bins of every kept window up to date.
+    /// Stores `points` of one series and brings the bins of every kept window up to date: at
+    /// once for late points, through the settling pass for recent ones when settling is on
+    /// (reads fold those meanwhile, see [`crate::settling`]).
     ///
     /// For numeric data a point at an occupied second is skipped and reported as a duplicate,
     /// the first of several in one request wins; other data replaces the stored point, the last
@@ -83,18 +85,38 @@ impl SeriesStore {
             unique.extend(points.into_iter().map(|point| (point.ts, point)));
         }
         let fresh: Vec<Point> = unique.into_values().collect();
+        let settling = self.settling.as_deref().filter(|_| !windows.is_empty());
+        if let Some(settling) = settling {
+            // Queued before the points are stored: a point is never in the store unnoticed by
+            // the settling pass.
+            self.queue_recent(settling, series, windows, &touched)
+                .await?;
+        }
         if !fresh.is_empty() {
             self.repository.put_points(series, &fresh).await?;
         }
+        // Bins of points that are late now may be settled already: refresh them here. The
+        // others are folded at read time until the pass settles them.
+        let now = crate::settling::now();
+        let late: BTreeSet<i64> = match settling {
+            Some(settling) => touched
+                .into_iter()
+                .filter(|&ts| settling.is_late(ts, now))
+                .collect(),
+            None => touched,
+        };
+        if late.is_empty() {
+            return Ok(outcome);
+        }
         for &window in windows {
-            let bins: BTreeSet<i64> = touched.iter().map(|ts| bin_start(*ts, window)).collect();
+            let bins: BTreeSet<i64> = late.iter().map(|ts| bin_start(*ts, window)).collect();
             self.refresh(series, window, windows, bins).await?;
         }
         Ok(outcome)
     }
 
     /// Recomputes and stores `bins` of `window` until a re-read of their source confirms them.
-    async fn refresh(
+    pub(crate) async fn refresh(
         &self,
         series: &SeriesKey,
         window: i64,

@@ -236,3 +236,16 @@ async fn nodes_writing_one_bin_converge_on_cassandra() {
     common::nodes_writing_one_bin_converge(backend, state_windows([300, 86400])).await;
     drop_keyspace(&settings).await;
 }
+
+#[tokio::test]
+#[ignore = "needs a running Cassandra; tests/run.sh starts one and runs this"]
+async fn recent_points_settle_on_cassandra() {
+    let settings = settings("settle");
+    let backend = Arc::new(
+        CassandraSeriesStore::connect(&settings)
+            .await
+            .expect("connects"),
+    );
+    common::recent_points_settle(backend).await;
+    drop_keyspace(&settings).await;
+}

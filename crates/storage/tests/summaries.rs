@@ -1,4 +1,4 @@
-//! The shared summary logic against the embedded backend (the same scenario runs against
+//! The shared summary logic against the embedded backend (the same scenarios run against
 //! Cassandra in `cassandra.rs`).
 
 mod common;
@@ -17,4 +17,14 @@ async fn nodes_writing_one_bin_converge() {
         .unwrap();
     let backend = Arc::new(SqliteSeriesStore::new(metadata.pool().clone()));
     common::nodes_writing_one_bin_converge(backend, state_windows([300, 86400])).await;
+}
+
+#[tokio::test]
+async fn recent_points_settle() {
+    let dir = tempfile::tempdir().unwrap();
+    let metadata = SqliteMetadataStore::open(&dir.path().join("store.sqlite3"))
+        .await
+        .unwrap();
+    let backend = Arc::new(SqliteSeriesStore::new(metadata.pool().clone()));
+    common::recent_points_settle(backend).await;
 }

@@ -59,6 +59,10 @@ struct Statements {
     insert_bucket: PreparedStatement,
     select_buckets: PreparedStatement,
     ping: PreparedStatement,
+    insert_queued: PreparedStatement,
+    select_queued: PreparedStatement,
+    select_settled: PreparedStatement,
+    update_settled: PreparedStatement,
 }
 
 impl Statements {
@@ -107,6 +111,23 @@ impl Statements {
             select_buckets: prepare(format!(
                 "select bucket from {keyspace}.series_buckets where metadata_key = ? and event_type = ? \
                  and summary_window = ? and bucket >= ? and bucket <= ?"
+            ))
+            .await?,
+            insert_queued: prepare(format!(
+                "insert into {keyspace}.summary_queue (slot, metadata_key, event_type, windows) \
+                 values (?, ?, ?, ?)"
+            ))
+            .await?,
+            select_queued: prepare(format!(
+                "select metadata_key, event_type, windows from {keyspace}.summary_queue where slot = ?"
+            ))
+            .await?,
+            select_settled: prepare(format!(
+                "select through from {keyspace}.summary_settled where name = 'all'"
+            ))
+            .await?,
+            update_settled: prepare(format!(
+                "update {keyspace}.summary_settled using timestamp ? set through = ? where name = 'all'"
             ))
             .await?,
         })
@@ -506,5 +527,67 @@ impl TimeSeriesRepository for CassandraSeriesStore {
         }
         let skip = usize::try_from(page.offset).unwrap_or(usize::MAX);
         Ok(bins.into_iter().skip(skip).collect())
+    }
+
+    async fn queue_settling(
+        &self,
+        series: &SeriesKey,
+        windows: &[i64],
+        slots: &[i64],
+    ) -> Result<()> {
+        let writes = slots
+            .iter()
+            .map(|slot| {
+                let values = (slot, &series.metadata_key, &series.event_type, windows);
+                self.session
+                    .execute_unpaged(&self.statements.insert_queued, values)
+            })
+            .collect();
+        run_bounded(writes).await
+    }
+
+    async fn queued_for_settling(&self, slot: i64) -> Result<Vec<(SeriesKey, Vec<i64>)>> {
+        let mut queued = Vec::new();
+        let mut pages = self
+            .session
+            .execute_iter(self.statements.select_queued.clone(), (slot,))
+            .await
+            .map_err(driver_error)?
+            .rows_stream::<(String, String, Option<Vec<i64>>)>()
+            .map_err(driver_error)?;
+        while let Some(row) = pages.next().await {
+            let (metadata_key, event_type, windows) = row.map_err(driver_error)?;
+            let series = SeriesKey {
+                metadata_key,
+                event_type,
+            };
+            queued.push((series, windows.unwrap_or_default()));
+        }
+        Ok(queued)
+    }
+
+    async fn settled_through(&self) -> Result<Option<i64>> {
+        let result = self
+            .session
+            .execute_unpaged(&self.statements.select_settled, &[])
+            .await
+            .map_err(driver_error)?;
+        let rows = result.into_rows_result().map_err(driver_error)?;
+        let through = rows
+            .maybe_first_row::<(Option<i64>,)>()
+            .map_err(driver_error)?
+            .and_then(|(through,)| through);
+        Ok(through)
+    }
+
+    async fn advance_settled(&self, through: i64) -> Result<()> {
+        // The write time is the value in microseconds: a later time always wins, whatever the
+        // order in which nodes write.
+        let timestamp = through.saturating_mul(1_000_000);
+        self.session
+            .execute_unpaged(&self.statements.update_settled, (timestamp, through))
+            .await
+            .map_err(driver_error)?;
+        Ok(())
     }
 }

@@ -49,6 +49,21 @@ fn statements(keyspace: &str, replication: &Replication) -> Vec<String> {
                 primary key ((metadata_key, event_type, summary_window), bucket)
             )"
         ),
+        // Series that took recent points, by the hour in which some of their bins close, for the
+        // settling pass (crate::settling). Entries are read within hours; they expire after 30 days.
+        format!(
+            "create table if not exists {keyspace}.summary_queue (
+                slot bigint, metadata_key text, event_type text, windows list<bigint>,
+                primary key (slot, metadata_key, event_type)
+            ) with default_time_to_live = 2592000"
+        ),
+        // Every bin ending at or before `through` is stored settled. Written with the value
+        // itself as the write time, so that the latest time always wins.
+        format!(
+            "create table if not exists {keyspace}.summary_settled (
+                name text primary key, through bigint
+            )"
+        ),
     ]
 }
 

@@ -23,6 +23,21 @@ impl SqliteSeriesStore {
     }
 }
 
+/// Windows as stored in the settling queue: `300,3600,86400`.
+fn join_windows(windows: &[i64]) -> String {
+    windows
+        .iter()
+        .map(i64::to_string)
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+fn split_windows(text: &str) -> Vec<i64> {
+    text.split(',')
+        .filter_map(|window| window.parse().ok())
+        .collect()
+}
+
 /// SQLite's `limit -1` means no limit.
 fn limit_of(page: Page) -> i64 {
     page.limit
@@ -166,5 +181,67 @@ impl TimeSeriesRepository for SqliteSeriesStore {
         .fetch_all(&self.pool)
         .await?;
         rows.into_iter().map(BinRow::into_bin).collect()
+    }
+
+    async fn queue_settling(
+        &self,
+        series: &SeriesKey,
+        windows: &[i64],
+        slots: &[i64],
+    ) -> Result<()> {
+        let windows = join_windows(windows);
+        let mut tx = self.pool.begin().await?;
+        for slot in slots {
+            sqlx::query(
+                "insert into summary_queue (slot, metadata_key, event_type, windows) \
+                 values (?, ?, ?, ?) on conflict do update set windows = excluded.windows",
+            )
+            .bind(slot)
+            .bind(&series.metadata_key)
+            .bind(&series.event_type)
+            .bind(&windows)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn queued_for_settling(&self, slot: i64) -> Result<Vec<(SeriesKey, Vec<i64>)>> {
+        let rows: Vec<(String, String, String)> = sqlx::query_as(
+            "select metadata_key, event_type, windows from summary_queue where slot = ? \
+             order by metadata_key, event_type",
+        )
+        .bind(slot)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(metadata_key, event_type, windows)| {
+                let series = SeriesKey {
+                    metadata_key,
+                    event_type,
+                };
+                (series, split_windows(&windows))
+            })
+            .collect())
+    }
+
+    async fn settled_through(&self) -> Result<Option<i64>> {
+        let through = sqlx::query_scalar("select through from summary_settled where name = 'all'")
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(through)
+    }
+
+    async fn advance_settled(&self, through: i64) -> Result<()> {
+        sqlx::query(
+            "insert into summary_settled (name, through) values ('all', ?) \
+             on conflict do update set through = max(through, excluded.through)",
+        )
+        .bind(through)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
     }
 }

@@ -1,10 +1,14 @@
-//! The concurrency scenario both backends must pass: many "nodes" (store handles that do not
-//! share their in-process locks) write interleaved points into the same bins at once, and every
-//! bin must end up equal to the fold of all points.
+//! Scenarios both backends must pass:
+//! - many "nodes" (store handles that do not share their in-process locks) write interleaved
+//!   points into the same bins at once, and every bin must end up equal to the fold of all points;
+//! - recent points' bins are folded at read time, then stored by the settling pass, and a late
+//!   point updates settled bins at once.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::time::Duration;
 
+use esmond_model::summary::state_windows;
 use esmond_model::{DataType, Value};
 use esmond_storage::{Page, Point, SeriesKey, SeriesStore, TimeRange, TimeSeriesRepository};
 
@@ -48,7 +52,7 @@ pub(crate) async fn nodes_writing_one_bin_converge(
         begin: 0,
         end: 4_000_000,
     };
-    for window in windows {
+    for &window in &windows {
         let mut expected: BTreeMap<i64, (i64, i64)> = BTreeMap::new();
         for node in 0..NODES {
             for index in 0..POINTS {
@@ -59,7 +63,7 @@ pub(crate) async fn nodes_writing_one_bin_converge(
             }
         }
         let bins = store
-            .bins(&series, window, everything, Page::default())
+            .bins(&series, window, &windows, everything, Page::default())
             .await
             .unwrap();
         let shown: BTreeMap<i64, (i64, i64)> = bins
@@ -67,5 +71,147 @@ pub(crate) async fn nodes_writing_one_bin_converge(
             .map(|bin| (bin.start, (bin.state.int_sum, bin.state.count)))
             .collect();
         assert_eq!(shown, expected, "window {window}");
+    }
+}
+
+/// The fold of `points` by bin of `window`: (start, (sum, count)).
+fn folded(points: &[(i64, i64)], window: i64) -> BTreeMap<i64, (i64, i64)> {
+    let mut bins: BTreeMap<i64, (i64, i64)> = BTreeMap::new();
+    for &(ts, value) in points {
+        let entry = bins.entry(ts - ts.rem_euclid(window)).or_default();
+        entry.0 += value;
+        entry.1 += 1;
+    }
+    bins
+}
+
+fn shown(bins: &[esmond_storage::Bin]) -> BTreeMap<i64, (i64, i64)> {
+    bins.iter()
+        .map(|bin| (bin.start, (bin.state.int_sum, bin.state.count)))
+        .collect()
+}
+
+/// Runs the settling scenario against `backend`, which must hold no other settling state.
+pub(crate) async fn recent_points_settle(backend: Arc<dyn TimeSeriesRepository>) {
+    let windows = state_windows([300]);
+    let series = SeriesKey {
+        metadata_key: "s".repeat(32),
+        event_type: "packet-count-sent".to_owned(),
+    };
+    let delay = Duration::from_secs(900);
+    let nodes = [
+        SeriesStore::new(backend.clone()).with_settling(delay),
+        SeriesStore::new(backend.clone()).with_settling(delay),
+    ];
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    // The first pass sets the settled time, before the hour of the points below.
+    nodes[0].settle_due(now).await.unwrap();
+
+    // The last ten minutes, one point a minute, alternating between the two nodes.
+    let mut points: Vec<(i64, i64)> = (0..10).map(|i| (now - 600 + 60 * i, 100 + i)).collect();
+    for (index, &(ts, value)) in points.iter().enumerate() {
+        let point = Point {
+            ts,
+            value: Value::Integer(value),
+        };
+        nodes[index % 2]
+            .write(&series, DataType::Integer, &windows, vec![point])
+            .await
+            .unwrap();
+    }
+    let everything = TimeRange {
+        begin: now - 3 * 86_400,
+        end: now + 3 * 86_400,
+    };
+    let stored = |window| {
+        let backend = backend.clone();
+        let series = series.clone();
+        async move {
+            shown(
+                &backend
+                    .get_bins(&series, window, everything, Page::default())
+                    .await
+                    .unwrap(),
+            )
+        }
+    };
+    let read = |window| {
+        let (node, series, windows) = (&nodes[1], &series, &windows);
+        async move {
+            shown(
+                &node
+                    .bins(series, window, windows, everything, Page::default())
+                    .await
+                    .unwrap(),
+            )
+        }
+    };
+    for &window in &windows {
+        assert_eq!(
+            read(window).await,
+            folded(&points, window),
+            "window {window}"
+        );
+        assert!(
+            stored(window).await.is_empty(),
+            "window {window} stored early"
+        );
+    }
+    // A page of a folded read.
+    let page = nodes[0]
+        .bins(
+            &series,
+            300,
+            &windows,
+            everything,
+            Page {
+                offset: 1,
+                limit: Some(1),
+            },
+        )
+        .await
+        .unwrap();
+    let second = folded(&points, 300).into_iter().nth(1).unwrap();
+    assert_eq!(shown(&page), BTreeMap::from([second]));
+
+    // Two days on, every hour of the points is settled: the bins are stored and read the same.
+    assert!(nodes[0].settle_due(now + 2 * 86_400).await.unwrap() >= 24);
+    for &window in &windows {
+        assert_eq!(
+            stored(window).await,
+            folded(&points, window),
+            "window {window}"
+        );
+        assert_eq!(
+            read(window).await,
+            folded(&points, window),
+            "window {window}"
+        );
+    }
+
+    // A late point (an hour old) lands in settled bins: its write updates them.
+    points.push((now - 3600, 7));
+    let late = Point {
+        ts: now - 3600,
+        value: Value::Integer(7),
+    };
+    nodes[1]
+        .write(&series, DataType::Integer, &windows, vec![late])
+        .await
+        .unwrap();
+    for &window in &windows {
+        assert_eq!(
+            stored(window).await,
+            folded(&points, window),
+            "window {window}"
+        );
+        assert_eq!(
+            read(window).await,
+            folded(&points, window),
+            "window {window}"
+        );
     }
 }

@@ -1,0 +1,349 @@
+//! Summary bins of recent points, settled by a background pass instead of at every write.
+//!
+//! Keeping a bin equal to the fold of its points at every write costs reads: the bin's source
+//! before the upsert, and again after it, so that writers on different nodes converge (see
+//! [`crate::summaries`]). Nearly every point reaches the archive within seconds of its
+//! measurement, so for such points a write stores the points and notes the series in a queue, by
+//! the hour in which each of its touched bins closes; nothing is read. Once an hour has been over
+//! for the settling delay plus [`CLOCK_MARGIN`], a pass ([`SeriesStore::settle_due`], run by every
+//! API node) refreshes the queued series' bins that close in that hour, with the same converging
+//! refresh as a write, and moves the settled time past the hour.
+//!
+//! Reads are exact at every moment: a bin that ends at or before the settled time is read as
+//! stored, a later one is folded at read time from its source (settled bins of a smaller window,
+//! then base points), so a client sees its points in the summaries as soon as its write is
+//! acknowledged.
+//!
+//! A point older than the delay when its write completes is late: its hour may be settled
+//! already, or being settled, so its write refreshes the bins itself, as every write did before.
+//! Because that test is made after the point is stored, the one assumption is that the API
+//! nodes' clocks agree within [`CLOCK_MARGIN`].
+
+use std::collections::BTreeSet;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use esmond_model::BinState;
+use esmond_model::summary::{bin_start, fold_source};
+use futures::future::BoxFuture;
+use futures::{StreamExt, TryStreamExt, stream};
+
+use crate::{Bin, Page, Result, SeriesKey, SeriesStore, TimeRange};
+
+/// The queue's unit: series are queued by the hour in which their bins close.
+pub(crate) const SLOT: i64 = 3600;
+
+/// How far apart the API nodes' clocks may be, in seconds: the pass waits this much longer than
+/// the delay before it settles an hour.
+pub const CLOCK_MARGIN: i64 = 300;
+
+/// Series settled side by side within one hour.
+const SERIES_IN_FLIGHT: usize = 16;
+
+/// How long a node reuses the settled time it read; an older value only makes reads fold more.
+const SETTLED_REUSE: Duration = Duration::from_secs(1);
+
+/// Queue entries a node remembers having written, to skip rewriting them.
+const QUEUED_CAPACITY: u64 = 200_000;
+
+/// The settling state of one node.
+#[derive(Debug)]
+pub(crate) struct Settling {
+    /// Seconds after which a point is late.
+    delay: i64,
+    /// Queue entries (series, slot) this node wrote recently.
+    queued: moka::sync::Cache<(SeriesKey, i64), ()>,
+    /// The settled time last read, and when.
+    settled: Mutex<Option<(Instant, i64)>>,
+}
+
+impl Settling {
+    pub(crate) fn new(delay: Duration) -> Settling {
+        Settling {
+            delay: i64::try_from(delay.as_secs()).unwrap_or(i64::MAX),
+            queued: moka::sync::Cache::builder()
+                .max_capacity(QUEUED_CAPACITY)
+                .time_to_live(Duration::from_secs(2 * SLOT as u64))
+                .build(),
+            settled: Mutex::new(None),
+        }
+    }
+
+    /// Returns whether a point at `ts` is late at `now`.
+    pub(crate) fn is_late(&self, ts: i64, now: i64) -> bool {
+        ts <= now.saturating_sub(self.delay)
+    }
+}
+
+/// Returns the hour slot holding `ts`.
+fn slot_of(ts: i64) -> i64 {
+    ts.div_euclid(SLOT)
+}
+
+/// Returns the slots in which the bins holding the points `touched` close, for each window.
+fn closing_slots(touched: &BTreeSet<i64>, windows: &[i64]) -> BTreeSet<i64> {
+    touched
+        .iter()
+        .flat_map(|&ts| {
+            windows
+                .iter()
+                .map(move |&window| slot_of(bin_start(ts, window) + window - 1))
+        })
+        .collect()
+}
+
+/// Returns the starts of the bins of `window` that close within `slot`.
+fn closing_in(slot: i64, window: i64) -> BTreeSet<i64> {
+    let (begin, end) = (slot * SLOT, (slot + 1) * SLOT);
+    let mut starts = BTreeSet::new();
+    let mut start = bin_start(end - window, window);
+    while start + window > begin {
+        starts.insert(start);
+        start -= window;
+    }
+    starts
+}
+
+/// Returns the current time in epoch seconds.
+pub(crate) fn now() -> i64 {
+    let elapsed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    i64::try_from(elapsed.as_secs()).unwrap_or(i64::MAX)
+}
+
+impl SeriesStore {
+    /// Queues `series` for the hours in which the bins of its points that are not late yet
+    /// close; entries this node wrote recently are skipped.
+    pub(crate) async fn queue_recent(
+        &self,
+        settling: &Settling,
+        series: &SeriesKey,
+        windows: &[i64],
+        touched: &BTreeSet<i64>,
+    ) -> Result<()> {
+        let now = now();
+        let recent: BTreeSet<i64> = touched
+            .iter()
+            .copied()
+            .filter(|&ts| !settling.is_late(ts, now))
+            .collect();
+        let slots: Vec<i64> = closing_slots(&recent, windows)
+            .into_iter()
+            .filter(|&slot| !settling.queued.contains_key(&(series.clone(), slot)))
+            .collect();
+        if slots.is_empty() {
+            return Ok(());
+        }
+        self.repository
+            .queue_settling(series, windows, &slots)
+            .await?;
+        for slot in slots {
+            settling.queued.insert((series.clone(), slot), ());
+        }
+        Ok(())
+    }
+
+    /// Settles every hour that is due at `now`, in order, and returns how many it settled.
+    ///
+    /// The first call on a store with no settled time sets it to the hour that is due, which
+    /// is right for an empty store and for one whose bins were all kept at write time.
+    pub async fn settle_due(&self, now: i64) -> Result<u64> {
+        let Some(settling) = &self.settling else {
+            return Ok(0);
+        };
+        let due = now
+            .saturating_sub(settling.delay)
+            .saturating_sub(CLOCK_MARGIN);
+        let mut through = match self.repository.settled_through().await? {
+            Some(through) => through,
+            None => {
+                let through = slot_of(due) * SLOT;
+                self.repository.advance_settled(through).await?;
+                through
+            }
+        };
+        let mut settled = 0;
+        while through + SLOT <= due {
+            let slot = slot_of(through);
+            let queued = self.repository.queued_for_settling(slot).await?;
+            let count = queued.len();
+            stream::iter(queued)
+                .map(|(series, windows)| self.settle_series(series, windows, slot))
+                .buffer_unordered(SERIES_IN_FLIGHT)
+                .try_collect::<Vec<()>>()
+                .await?;
+            through = (slot + 1) * SLOT;
+            self.repository.advance_settled(through).await?;
+            tracing::debug!(slot_start = slot * SLOT, series = count, "settled an hour");
+            settled += 1;
+        }
+        Ok(settled)
+    }
+
+    /// Refreshes the bins of `series` that close within `slot`, smaller windows first (larger
+    /// ones fold them).
+    async fn settle_series(&self, series: SeriesKey, windows: Vec<i64>, slot: i64) -> Result<()> {
+        let _turn = self.refresh_lock(&series).lock().await;
+        let ordered: BTreeSet<i64> = windows.iter().copied().filter(|w| *w > 0).collect();
+        for window in ordered {
+            let starts = closing_in(slot, window);
+            self.refresh(&series, window, &windows, starts).await?;
+        }
+        Ok(())
+    }
+
+    /// Returns the settled time, from a recent read when there is one; before the first pass,
+    /// nothing is settled.
+    async fn settled(&self, settling: &Settling) -> Result<i64> {
+        if let Ok(last) = settling.settled.lock()
+            && let Some((read, through)) = *last
+            && read.elapsed() < SETTLED_REUSE
+        {
+            return Ok(through);
+        }
+        let through = self.repository.settled_through().await?.unwrap_or(i64::MIN);
+        if let Ok(mut last) = settling.settled.lock() {
+            *last = Some((Instant::now(), through));
+        }
+        Ok(through)
+    }
+
+    /// Returns the bin states of `window` whose start lies within `range`, for a series keeping
+    /// `windows`: stored ones where settled, folded from their source after that.
+    pub async fn bins(
+        &self,
+        series: &SeriesKey,
+        window: i64,
+        windows: &[i64],
+        range: TimeRange,
+        page: Page,
+    ) -> Result<Vec<Bin>> {
+        let Some(settling) = &self.settling else {
+            return self.repository.get_bins(series, window, range, page).await;
+        };
+        let settled = self.settled(settling).await?;
+        // The last bin start whose bin ends by the settled time.
+        let last_settled = settled.saturating_sub(window);
+        if range.end <= last_settled {
+            return self.repository.get_bins(series, window, range, page).await;
+        }
+        // Stored bins first, as many as the page can use, then the folded ones.
+        let wanted = page.limit.map(|limit| limit.saturating_add(page.offset));
+        let mut bins = if range.begin <= last_settled {
+            let stored = TimeRange {
+                begin: range.begin,
+                end: last_settled,
+            };
+            let first = Page {
+                offset: 0,
+                limit: wanted,
+            };
+            self.repository
+                .get_bins(series, window, stored, first)
+                .await?
+        } else {
+            Vec::new()
+        };
+        if wanted.is_none_or(|wanted| (bins.len() as u64) < wanted) {
+            let live = TimeRange {
+                begin: range.begin.max(last_settled.saturating_add(1)),
+                end: range.end,
+            };
+            bins.extend(self.fold_live(series, window, windows, live).await?);
+        }
+        let skip = usize::try_from(page.offset).unwrap_or(usize::MAX);
+        let take = page.limit.map_or(usize::MAX, |limit| {
+            usize::try_from(limit).unwrap_or(usize::MAX)
+        });
+        Ok(bins.into_iter().skip(skip).take(take).collect())
+    }
+
+    /// Folds the bins of `window` starting within `range` from their source, at read time.
+    fn fold_live<'a>(
+        &'a self,
+        series: &'a SeriesKey,
+        window: i64,
+        windows: &'a [i64],
+        range: TimeRange,
+    ) -> BoxFuture<'a, Result<Vec<Bin>>> {
+        Box::pin(async move {
+            let first = bin_start(range.begin.saturating_add(window - 1), window);
+            let last = bin_start(range.end, window);
+            if first > last {
+                return Ok(Vec::new());
+            }
+            let source = TimeRange {
+                begin: first,
+                end: last + window - 1,
+            };
+            let mut states: std::collections::BTreeMap<i64, BinState> = Default::default();
+            match fold_source(window, windows) {
+                Some(smaller) => {
+                    let parts = self
+                        .bins(series, smaller, windows, source, Page::default())
+                        .await?;
+                    for part in parts {
+                        states
+                            .entry(bin_start(part.start, window))
+                            .or_default()
+                            .merge(&part.state);
+                    }
+                }
+                None => {
+                    let points = self
+                        .repository
+                        .get_points(series, source, Page::default())
+                        .await?;
+                    for point in points {
+                        states
+                            .entry(bin_start(point.ts, window))
+                            .or_default()
+                            .add(&point.value);
+                    }
+                }
+            }
+            Ok(states
+                .into_iter()
+                .filter(|(_, state)| state.count > 0)
+                .map(|(start, state)| Bin { start, state })
+                .collect())
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bins_close_in_the_hour_of_their_last_second() {
+        let day = 86_400 * 20_000;
+        let touched: BTreeSet<i64> = [day + 3600 + 59].into_iter().collect();
+        let slots = closing_slots(&touched, &[300, 3600, 86_400]);
+        let hour = slot_of(day + 3600);
+        assert_eq!(
+            slots,
+            [hour, slot_of(day + 86_400 - 1)].into_iter().collect()
+        );
+    }
+
+    #[test]
+    fn each_bin_closes_in_exactly_one_hour() {
+        for window in [300, 600, 3600, 7200, 86_400, 420] {
+            let mut seen = BTreeSet::new();
+            for slot in 1000..1000 + 48 {
+                for start in closing_in(slot, window) {
+                    assert_eq!(slot_of(start + window - 1), slot, "window {window}");
+                    assert!(seen.insert(start), "window {window} start {start} twice");
+                }
+            }
+            let all: BTreeSet<i64> = (1000 * SLOT..1048 * SLOT)
+                .step_by(60)
+                .map(|ts| bin_start(ts, window))
+                .filter(|start| slot_of(start + window - 1) < 1048 && *start + window > 1000 * SLOT)
+                .collect();
+            assert_eq!(seen, all, "window {window}");
+        }
+    }
+}

@@ -74,9 +74,18 @@ struct IngestArgs {
     /// Seconds of ingest.
     #[arg(long, default_value_t = 30)]
     seconds: u64,
+    /// Latencybg records to write to, each run 60 s after the last on its record (a quarter
+    /// as many throughput records).
+    #[arg(long, default_value_t = 100)]
+    records: usize,
     /// Cassandra nodes of the archive, for the raw-driver comparison (comma separated).
     #[arg(long, value_delimiter = ',')]
     cassandra: Vec<String>,
+    /// The archive's keyspace, if it was made for this benchmark: the summary bins of the runs
+    /// are then settled at once and the time counted. This moves the keyspace's settled time
+    /// days ahead, so never name a keyspace that holds real data.
+    #[arg(long)]
+    settle_keyspace: Option<String>,
 }
 
 #[tokio::main]
@@ -92,13 +101,14 @@ async fn main() -> anyhow::Result<()> {
             .await
         }
         Command::Ingest(args) => {
-            raw::compare(
-                &args.target,
-                args.concurrency,
-                Duration::from_secs(args.seconds),
-                &args.cassandra,
-            )
-            .await
+            let ingest = raw::Ingest {
+                concurrency: args.concurrency,
+                duration: Duration::from_secs(args.seconds),
+                records: args.records,
+                nodes: args.cassandra,
+                settle_keyspace: args.settle_keyspace,
+            };
+            raw::compare(&args.target, &ingest).await
         }
     }
 }

@@ -69,8 +69,14 @@ pub(crate) fn throughput_metadata(tag: &str, index: usize) -> Value {
     })
 }
 
-/// Event types and summary states a latencybg run writes: 9 base points, 12 summary bins.
-pub(crate) const LATENCY_ROWS: (usize, usize) = (9, 12);
+/// The summarised series of a latencybg run, by position in [`latency_run`], with the windows
+/// whose bins esmond-rs keeps for them (statistics share the aggregation's bins).
+pub(crate) const LATENCY_SUMMARIES: &[(usize, &[i64])] = &[
+    (0, &[300, 3600, 86400]),
+    (2, &[300, 3600, 86400]),
+    (3, &[300, 3600, 86400]),
+    (4, &[300, 3600, 86400]),
+];
 
 /// One latencybg run (600 packets, a one-way delay histogram of about 30 buckets).
 pub(crate) fn latency_run(ts: i64, seed: i64) -> Value {
@@ -95,9 +101,9 @@ pub(crate) fn latency_run(ts: i64, seed: i64) -> Value {
     ]}]})
 }
 
-/// Event types and summary states a throughput run writes: 4 base points, 2 bins (the daily
-/// average and the hourly state it folds from).
-pub(crate) const THROUGHPUT_ROWS: (usize, usize) = (4, 2);
+/// The summarised series of a throughput run: the daily average, and the hourly state it folds
+/// from.
+pub(crate) const THROUGHPUT_SUMMARIES: &[(usize, &[i64])] = &[(0, &[3600, 86400])];
 
 /// One throughput run.
 pub(crate) fn throughput_run(ts: i64, seed: i64) -> Value {

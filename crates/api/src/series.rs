@@ -9,7 +9,7 @@ use esmond_model::pyfmt::parse_int;
 use esmond_model::summary::state_windows;
 use esmond_model::value::parse_timestamp;
 use esmond_model::{BinState, DataType, EventType, Metadata, SummaryType, Value};
-use esmond_storage::{Page, Point, SeriesKey, SeriesStore, TimeRange};
+use esmond_storage::{Page, Point, SeriesKey, SeriesStore, SeriesWrite, TimeRange};
 use serde_json::{Value as Json, json};
 
 use crate::archive::{Rejection, now};
@@ -211,35 +211,29 @@ pub(crate) async fn write(
             value: entry.value.clone(),
         });
     }
-    // The series of one run are independent: write them side by side, so that the store sees a
-    // request's statements in parallel rather than one after the other.
-    let writes = by_series.into_iter().map(|(event_type, points)| {
-        let metadata = &metadata;
-        async move {
-            let series = SeriesKey {
-                metadata_key: key.to_owned(),
-                event_type: event_type.name().to_owned(),
+    // The series of a request are written side by side, after one duplicate check for all.
+    let (offered, writes): (Vec<(EventType, usize)>, Vec<SeriesWrite>) = by_series
+        .into_iter()
+        .map(|(event_type, points)| {
+            let write = SeriesWrite {
+                series: SeriesKey {
+                    metadata_key: key.to_owned(),
+                    event_type: event_type.name().to_owned(),
+                },
+                data_type: event_type.data_type(),
+                windows: kept_windows(&metadata, event_type),
+                points,
             };
-            let offered = points.len();
-            let windows = kept_windows(metadata, event_type);
-            let outcome = stores
-                .series
-                .write(&series, event_type.data_type(), &windows, points)
-                .await?;
-            if outcome.duplicates.len() < offered {
-                stores.updates.touch(key, event_type.name(), now()).await;
-            }
-            Ok::<_, Rejection>(
-                outcome
-                    .duplicates
-                    .into_iter()
-                    .map(move |ts| (event_type, ts)),
-            )
-        }
-    });
+            ((event_type, write.points.len()), write)
+        })
+        .unzip();
+    let outcomes = stores.series.write_all(writes).await?;
     let mut duplicates: BTreeSet<(EventType, i64)> = BTreeSet::new();
-    for found in futures::future::try_join_all(writes).await? {
-        duplicates.extend(found);
+    for ((event_type, offered), outcome) in offered.into_iter().zip(outcomes) {
+        if outcome.duplicates.len() < offered {
+            stores.updates.touch(key, event_type.name(), now()).await;
+        }
+        duplicates.extend(outcome.duplicates.into_iter().map(|ts| (event_type, ts)));
     }
     if let Some(entry) = entries
         .iter()

@@ -23,7 +23,7 @@ use esmond_model::{BinState, Value};
 
 pub use error::{Error, Result};
 pub use settling::CLOCK_MARGIN;
-pub use summaries::WriteOutcome;
+pub use summaries::{SeriesWrite, WriteOutcome};
 
 /// One series: an event type of a metadata record.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -76,8 +76,14 @@ pub trait TimeSeriesRepository: Send + Sync + Debug {
     /// Checks that the store answers (at the consistency writes need, where that applies).
     async fn ping(&self) -> Result<()>;
 
-    /// Returns which of `timestamps` already hold a base point.
-    async fn existing_points(&self, series: &SeriesKey, timestamps: &[i64]) -> Result<Vec<i64>>;
+    /// Returns which of `timestamps` already hold a base point, in each of the numeric series
+    /// `event_types` of a record.
+    async fn existing_points(
+        &self,
+        metadata_key: &str,
+        event_types: &[String],
+        timestamps: &[i64],
+    ) -> Result<Vec<(String, i64)>>;
 
     /// Stores base points, replacing any at the same time stamps.
     async fn put_points(&self, series: &SeriesKey, points: &[Point]) -> Result<()>;
@@ -157,12 +163,17 @@ impl SeriesStore {
         &self.repository
     }
 
-    /// Returns the lock that writes of `series` on this node share.
-    fn refresh_lock(&self, series: &SeriesKey) -> &tokio::sync::Mutex<()> {
+    /// Returns the stripe of the locks that writes of `series` on this node share.
+    fn stripe(&self, series: &SeriesKey) -> usize {
         use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
         // A fixed hasher: the stripe of a series only has to be stable within the process.
         let hash = BuildHasherDefault::<DefaultHasher>::default().hash_one(series);
-        &self.refresh_locks[(hash % self.refresh_locks.len() as u64) as usize]
+        (hash % self.refresh_locks.len() as u64) as usize
+    }
+
+    /// Returns the lock that writes of `series` on this node share.
+    fn refresh_lock(&self, series: &SeriesKey) -> &tokio::sync::Mutex<()> {
+        &self.refresh_locks[self.stripe(series)]
     }
 
     /// Checks that the backend answers.

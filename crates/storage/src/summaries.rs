@@ -42,15 +42,21 @@ fn refuses_duplicates(data_type: DataType) -> bool {
     )
 }
 
+/// One series' share of a write.
+#[derive(Debug, Clone)]
+pub struct SeriesWrite {
+    /// The series.
+    pub series: SeriesKey,
+    /// Its data type.
+    pub data_type: DataType,
+    /// The summary windows kept for it.
+    pub windows: Vec<i64>,
+    /// The points posted.
+    pub points: Vec<Point>,
+}
+
 impl SeriesStore {
-    /// Stores `points` of one series and brings the bins of every kept window up to date: at
-    /// once for late points, through the settling pass for recent ones when settling is on
-    /// (reads fold those meanwhile, see [`crate::settling`]).
-    ///
-    /// For numeric data a point at an occupied second is skipped and reported as a duplicate,
-    /// the first of several in one request wins; other data replaces the stored point, the last
-    /// of several wins. Bins are refreshed for every point given, duplicates included, so that a
-    /// retried request also repairs summaries its first attempt could not finish.
+    /// Stores `points` of one series; see [`SeriesStore::write_all`].
     pub async fn write(
         &self,
         series: &SeriesKey,
@@ -58,23 +64,102 @@ impl SeriesStore {
         windows: &[i64],
         points: Vec<Point>,
     ) -> Result<WriteOutcome> {
+        let write = SeriesWrite {
+            series: series.clone(),
+            data_type,
+            windows: windows.to_vec(),
+            points,
+        };
+        let mut outcomes = self.write_all(vec![write]).await?;
+        Ok(outcomes.pop().unwrap_or_default())
+    }
+
+    /// Stores the points of several series, side by side, and brings the bins of every kept
+    /// window up to date: at once for late points, through the settling pass for recent ones
+    /// when settling is on (reads fold those meanwhile, see [`crate::settling`]). Returns one
+    /// outcome per write, in order.
+    ///
+    /// For numeric data a point at an occupied second is skipped and reported as a duplicate,
+    /// the first of several in one request wins; other data replaces the stored point, the last
+    /// of several wins. The occupied seconds of all numeric series of a record are found with
+    /// one read. Bins are refreshed for every point given, duplicates included, so that a
+    /// retried request also repairs summaries its first attempt could not finish.
+    pub async fn write_all(&self, writes: Vec<SeriesWrite>) -> Result<Vec<WriteOutcome>> {
         // Writes of one series on this node take turns, from the duplicate check to the last
-        // summary: other nodes are then the only source of change a refresh has to chase.
-        let _turn = self.refresh_lock(series).lock().await;
+        // summary: other nodes are then the only source of change a refresh has to chase. The
+        // stripes are taken in order, so that two requests never wait for each other.
+        let mut stripes: Vec<usize> = writes.iter().map(|w| self.stripe(&w.series)).collect();
+        stripes.sort_unstable();
+        stripes.dedup();
+        let mut turns = Vec::with_capacity(stripes.len());
+        for stripe in stripes {
+            turns.push(self.refresh_locks[stripe].lock().await);
+        }
+        let occupied = self.occupied(&writes).await?;
+        let stored = writes.into_iter().map(|write| {
+            let occupied = &occupied;
+            async move {
+                let taken: BTreeSet<i64> = occupied
+                    .iter()
+                    .filter(|(series, _)| *series == write.series)
+                    .map(|(_, ts)| *ts)
+                    .collect();
+                self.store(write, &taken).await
+            }
+        });
+        let outcomes = futures::future::try_join_all(stored).await?;
+        drop(turns);
+        Ok(outcomes)
+    }
+
+    /// Returns the occupied (series, second) pairs among the numeric points of `writes`, with
+    /// one read per record.
+    async fn occupied(&self, writes: &[SeriesWrite]) -> Result<BTreeSet<(SeriesKey, i64)>> {
+        let mut by_record: BTreeMap<&str, (Vec<String>, BTreeSet<i64>)> = BTreeMap::new();
+        for write in writes {
+            if !refuses_duplicates(write.data_type) || write.points.is_empty() {
+                continue;
+            }
+            let entry = by_record
+                .entry(write.series.metadata_key.as_str())
+                .or_default();
+            entry.0.push(write.series.event_type.clone());
+            entry.1.extend(write.points.iter().map(|point| point.ts));
+        }
+        let mut occupied = BTreeSet::new();
+        for (metadata_key, (event_types, timestamps)) in by_record {
+            let timestamps: Vec<i64> = timestamps.into_iter().collect();
+            let found = self
+                .repository
+                .existing_points(metadata_key, &event_types, &timestamps)
+                .await?;
+            occupied.extend(found.into_iter().map(|(event_type, ts)| {
+                let series = SeriesKey {
+                    metadata_key: metadata_key.to_owned(),
+                    event_type,
+                };
+                (series, ts)
+            }));
+        }
+        Ok(occupied)
+    }
+
+    /// Stores one series' points, given the seconds already occupied, and its summaries.
+    async fn store(&self, write: SeriesWrite, occupied: &BTreeSet<i64>) -> Result<WriteOutcome> {
+        let SeriesWrite {
+            series,
+            data_type,
+            windows,
+            points,
+        } = write;
+        let (series, windows) = (&series, windows.as_slice());
         let touched: BTreeSet<i64> = points.iter().map(|point| point.ts).collect();
         let mut outcome = WriteOutcome::default();
         let mut unique: BTreeMap<i64, Point> = BTreeMap::new();
         if refuses_duplicates(data_type) {
-            let timestamps: Vec<i64> = touched.iter().copied().collect();
-            let existing: BTreeSet<i64> = self
-                .repository
-                .existing_points(series, &timestamps)
-                .await?
-                .into_iter()
-                .collect();
             let mut duplicates = BTreeSet::new();
             for point in points {
-                if existing.contains(&point.ts) || unique.contains_key(&point.ts) {
+                if occupied.contains(&point.ts) || unique.contains_key(&point.ts) {
                     duplicates.insert(point.ts);
                 } else {
                     unique.insert(point.ts, point);

@@ -12,6 +12,7 @@ mod retry;
 mod schema;
 mod settings;
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -84,8 +85,8 @@ impl Statements {
             ))
             .await?,
             select_existing: prepare(format!(
-                "select ts from {keyspace}.base_points \
-                 where metadata_key = ? and event_type = ? and bucket = ? and ts in ?"
+                "select event_type, ts from {keyspace}.base_points \
+                 where metadata_key = ? and event_type in ? and bucket = ? and ts in ?"
             ))
             .await?,
             insert_bin: prepare(format!(
@@ -321,24 +322,44 @@ impl TimeSeriesRepository for CassandraSeriesStore {
         Ok(())
     }
 
-    async fn existing_points(&self, series: &SeriesKey, timestamps: &[i64]) -> Result<Vec<i64>> {
-        let span = point_span(data_type(series)?);
-        let mut by_bucket: std::collections::BTreeMap<i64, Vec<i64>> =
+    async fn existing_points(
+        &self,
+        metadata_key: &str,
+        event_types: &[String],
+        timestamps: &[i64],
+    ) -> Result<Vec<(String, i64)>> {
+        // One read per partition bucket, over every series at once: the partitions differ only
+        // by event type, which the read lists.
+        let mut reads: std::collections::BTreeMap<i64, (Vec<&String>, BTreeSet<i64>)> =
             std::collections::BTreeMap::new();
-        for &ts in timestamps {
-            by_bucket.entry(bucket_of(ts, span)).or_default().push(ts);
+        for event_type in event_types {
+            let series = SeriesKey {
+                metadata_key: metadata_key.to_owned(),
+                event_type: event_type.clone(),
+            };
+            let span = point_span(data_type(&series)?);
+            let mut buckets: BTreeSet<i64> = BTreeSet::new();
+            for &ts in timestamps {
+                let bucket = bucket_of(ts, span);
+                buckets.insert(bucket);
+                reads.entry(bucket).or_default().1.insert(ts);
+            }
+            for bucket in buckets {
+                reads.entry(bucket).or_default().0.push(event_type);
+            }
         }
         let mut existing = Vec::new();
-        for (bucket, stamps) in by_bucket {
-            let values = (&series.metadata_key, &series.event_type, bucket, stamps);
+        for (bucket, (event_types, stamps)) in reads {
+            let stamps: Vec<i64> = stamps.into_iter().collect();
+            let values = (metadata_key, event_types, bucket, stamps);
             let result = self
                 .session
                 .execute_unpaged(&self.statements.select_existing, values)
                 .await
                 .map_err(driver_error)?;
             let rows = result.into_rows_result().map_err(driver_error)?;
-            for row in rows.rows::<(i64,)>().map_err(driver_error)? {
-                existing.push(row.map_err(driver_error)?.0);
+            for row in rows.rows::<(String, i64)>().map_err(driver_error)? {
+                existing.push(row.map_err(driver_error)?);
             }
         }
         existing.sort_unstable();

@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use sqlx::{QueryBuilder, Sqlite, SqlitePool};
 
 use crate::columns::{BinRow, ValueColumns, data_type, histogram_to_text};
-use crate::{Bin, Page, Point, Result, SeriesKey, TimeRange, TimeSeriesRepository};
+use crate::{Bin, Error, Page, Point, Result, SeriesKey, TimeRange, TimeSeriesRepository};
 
 /// Rows per multi-row insert, well under SQLite's bound-parameter limit.
 const INSERT_CHUNK: usize = 500;
@@ -55,25 +55,25 @@ impl TimeSeriesRepository for SqliteSeriesStore {
         Ok(())
     }
 
-    async fn existing_points(&self, series: &SeriesKey, timestamps: &[i64]) -> Result<Vec<i64>> {
-        if timestamps.is_empty() {
+    async fn existing_points(
+        &self,
+        metadata_key: &str,
+        event_types: &[String],
+        timestamps: &[i64],
+    ) -> Result<Vec<(String, i64)>> {
+        if timestamps.is_empty() || event_types.is_empty() {
             return Ok(Vec::new());
         }
-        let list = format!(
-            "[{}]",
-            timestamps
-                .iter()
-                .map(i64::to_string)
-                .collect::<Vec<_>>()
-                .join(",")
-        );
-        let existing = sqlx::query_scalar(
-            "select ts from base_point where metadata_key = ? and event_type = ? \
-             and ts in (select value from json_each(?)) order by ts",
+        let stamps = serde_json::to_string(timestamps).map_err(|e| Error::Internal(e.into()))?;
+        let names = serde_json::to_string(event_types).map_err(|e| Error::Internal(e.into()))?;
+        let existing = sqlx::query_as(
+            "select event_type, ts from base_point where metadata_key = ? \
+             and event_type in (select value from json_each(?)) \
+             and ts in (select value from json_each(?)) order by event_type, ts",
         )
-        .bind(&series.metadata_key)
-        .bind(&series.event_type)
-        .bind(list)
+        .bind(metadata_key)
+        .bind(names)
+        .bind(stamps)
         .fetch_all(&self.pool)
         .await?;
         Ok(existing)

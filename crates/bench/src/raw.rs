@@ -22,6 +22,9 @@ use crate::payloads::{
     throughput_run,
 };
 
+/// Pause between the ingest and the raw phase.
+const RAW_PAUSE: Duration = Duration::from_secs(10);
+
 /// What the ingest measurement needs besides the archive.
 pub(crate) struct Ingest {
     /// Concurrent clients.
@@ -243,6 +246,9 @@ pub(crate) async fn compare(target: &Target, ingest: &Ingest) -> anyhow::Result<
         settle_secs = Some(took);
     }
 
+    // Let Cassandra flush and compact what the ingest wrote before the raw phase starts, so that
+    // the raw figure is not held back by it.
+    tokio::time::sleep(RAW_PAUSE).await;
     let raw_rate = raw_rows(&ingest.nodes, ingest.concurrency, &rows).await?;
     println!(
         "the same rows straight through the scylla driver, {} clients: {raw_rate:.0} rows/s",
@@ -268,32 +274,33 @@ fn now() -> i64 {
         .map_or(0, |elapsed| elapsed.as_secs() as i64)
 }
 
-/// Writes `rows` into a scratch keyspace of the same schema, `concurrency` runs at a time;
-/// returns rows per second.
+/// Writes `rows` into a new scratch keyspace of the same schema, `concurrency` runs at a time,
+/// then drops it; returns rows per second.
 async fn raw_rows(
     nodes: &[String],
     concurrency: usize,
     rows: &[(Run, Vec<BinId>)],
 ) -> anyhow::Result<f64> {
+    let keyspace = format!("esmond_bench_raw_{}", std::process::id());
     let settings = CassandraSettings {
         nodes: nodes.to_vec(),
-        keyspace: "esmond_bench_raw".to_owned(),
+        keyspace: keyspace.clone(),
         ..CassandraSettings::default()
     };
     settings.init_schema().await?;
     let session = Arc::new(settings.session().await?);
     let mut point = session
-        .prepare(
-            "insert into esmond_bench_raw.base_points (metadata_key, event_type, bucket, ts, v_int, v_float, v_num, \
-             v_den, v_json) values (?, ?, ?, ?, ?, ?, ?, ?, ?) using ttl ?",
-        )
+        .prepare(format!(
+            "insert into {keyspace}.base_points (metadata_key, event_type, bucket, ts, v_int, v_float, v_num, \
+             v_den, v_json) values (?, ?, ?, ?, ?, ?, ?, ?, ?) using ttl ?"
+        ))
         .await?;
     point.set_is_idempotent(true);
     let mut bin = session
-        .prepare(
-            "insert into esmond_bench_raw.summary_bins (metadata_key, event_type, summary_window, bucket, bin_start, \
-             point_count, int_sum, float_sum, numerator, denominator, histogram) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) using ttl ?",
-        )
+        .prepare(format!(
+            "insert into {keyspace}.summary_bins (metadata_key, event_type, summary_window, bucket, bin_start, \
+             point_count, int_sum, float_sum, numerator, denominator, histogram) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) using ttl ?"
+        ))
         .await?;
     bin.set_is_idempotent(true);
     let statements = Arc::new((point, bin));
@@ -322,8 +329,12 @@ async fn raw_rows(
     for worker in workers {
         worker.await??;
     }
+    let elapsed = started.elapsed().as_secs_f64();
+    session
+        .query_unpaged(format!("drop keyspace {keyspace}"), &[])
+        .await?;
     let (points, bins) = count_rows(&rows);
-    Ok((points + bins) as f64 / started.elapsed().as_secs_f64())
+    Ok((points + bins) as f64 / elapsed)
 }
 
 /// The value columns of a posted value, as esmond-rs stores them.

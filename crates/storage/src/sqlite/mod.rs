@@ -1,6 +1,8 @@
 //! The embedded backend: base points and bin states in the same SQLite file as the metadata
 //! (the schema is in `migrations/sqlite/`, applied when the metadata store opens the file).
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use sqlx::{QueryBuilder, Sqlite, SqlitePool};
 
@@ -14,12 +16,19 @@ const INSERT_CHUNK: usize = 500;
 #[derive(Debug, Clone)]
 pub struct SqliteSeriesStore {
     pool: SqlitePool,
+    /// SQLite takes one writer at a time, and a writer that finds the file locked polls with
+    /// sleeps of up to 100 ms. The series of a request are written side by side, so their write
+    /// transactions queue here instead.
+    writer: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl SqliteSeriesStore {
     /// Uses a pool on a file whose migrations are applied.
     pub fn new(pool: SqlitePool) -> SqliteSeriesStore {
-        SqliteSeriesStore { pool }
+        SqliteSeriesStore {
+            pool,
+            writer: Arc::default(),
+        }
     }
 }
 
@@ -80,6 +89,7 @@ impl TimeSeriesRepository for SqliteSeriesStore {
     }
 
     async fn put_points(&self, series: &SeriesKey, points: &[Point]) -> Result<()> {
+        let _writer = self.writer.lock().await;
         let mut tx = self.pool.begin().await?;
         for chunk in points.chunks(INSERT_CHUNK) {
             let mut insert: QueryBuilder<Sqlite> = QueryBuilder::new(
@@ -130,6 +140,7 @@ impl TimeSeriesRepository for SqliteSeriesStore {
     }
 
     async fn put_bins(&self, series: &SeriesKey, window: i64, bins: &[Bin]) -> Result<()> {
+        let _writer = self.writer.lock().await;
         let mut tx = self.pool.begin().await?;
         for chunk in bins.chunks(INSERT_CHUNK) {
             let mut insert: QueryBuilder<Sqlite> = QueryBuilder::new(
@@ -190,6 +201,7 @@ impl TimeSeriesRepository for SqliteSeriesStore {
         slots: &[i64],
     ) -> Result<()> {
         let windows = join_windows(windows);
+        let _writer = self.writer.lock().await;
         let mut tx = self.pool.begin().await?;
         for slot in slots {
             sqlx::query(
@@ -235,6 +247,7 @@ impl TimeSeriesRepository for SqliteSeriesStore {
     }
 
     async fn advance_settled(&self, through: i64) -> Result<()> {
+        let _writer = self.writer.lock().await;
         sqlx::query(
             "insert into summary_settled (name, through) values ('all', ?) \
              on conflict do update set through = max(through, excluded.through)",

@@ -204,10 +204,14 @@ async fn settle(series: SeriesStore, stop: impl Future<Output = ()>) {
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |elapsed| elapsed.as_secs() as i64);
-        match series.settle_due(now).await {
-            Ok(0) => {}
-            Ok(hours) => tracing::info!(hours, "settled the summaries of past hours"),
-            Err(error) => tracing::warn!(%error, "settling summaries failed; retrying later"),
+        // A pass cut short by the stop loses nothing: its hour is redone by the next one.
+        tokio::select! {
+            () = &mut stop => return,
+            settled = series.settle_due(now) => match settled {
+                Ok(0) => {}
+                Ok(hours) => tracing::info!(hours, "settled the summaries of past hours"),
+                Err(error) => tracing::warn!(%error, "settling summaries failed; retrying later"),
+            },
         }
         tokio::select! {
             () = &mut stop => return,

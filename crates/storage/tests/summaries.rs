@@ -27,4 +27,10 @@ async fn recent_points_settle() {
         .unwrap();
     let backend = Arc::new(SqliteSeriesStore::new(metadata.pool().clone()));
     common::recent_points_settle(backend).await;
+    // Settled hours leave the queue.
+    let queued: i64 = sqlx::query_scalar("select count(*) from summary_queue")
+        .fetch_one(metadata.pool())
+        .await
+        .unwrap();
+    assert_eq!(queued, 0);
 }

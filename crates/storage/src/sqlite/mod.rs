@@ -248,13 +248,20 @@ impl TimeSeriesRepository for SqliteSeriesStore {
 
     async fn advance_settled(&self, through: i64) -> Result<()> {
         let _writer = self.writer.lock().await;
+        let mut tx = self.pool.begin().await?;
         sqlx::query(
             "insert into summary_settled (name, through) values ('all', ?) \
              on conflict do update set through = max(through, excluded.through)",
         )
         .bind(through)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
+        // Hours before the settled time are never read again (Cassandra lets them expire).
+        sqlx::query("delete from summary_queue where slot < ?")
+            .bind(through.div_euclid(crate::settling::SLOT))
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
         Ok(())
     }
 }

@@ -82,10 +82,4 @@ pub(crate) fn decode_write_body(
     })
 }
 
-/// Returns the current time in epoch seconds.
-pub(crate) fn now() -> i64 {
-    let elapsed = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
-    i64::try_from(elapsed.as_secs()).unwrap_or(i64::MAX)
-}
+pub(crate) use esmond_storage::now;

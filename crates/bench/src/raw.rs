@@ -153,7 +153,7 @@ pub(crate) async fn compare(target: &Target, ingest: &Ingest) -> anyhow::Result<
 
     // Runs that just finished, as pScheduler posts them: ten minutes ago onwards, 60 s apart
     // on each record.
-    let start = now() - 600;
+    let start = esmond_storage::now() - 600;
     let (url, token) = (target.url.clone(), target.token.clone());
     let keys = Arc::new((latency, throughput));
     let acknowledged = Arc::new(Mutex::new(Vec::new()));
@@ -266,12 +266,6 @@ pub(crate) async fn compare(target: &Target, ingest: &Ingest) -> anyhow::Result<
         );
     }
     Ok(())
-}
-
-fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |elapsed| elapsed.as_secs() as i64)
 }
 
 /// Writes `rows` into a new scratch keyspace of the same schema, `concurrency` runs at a time,

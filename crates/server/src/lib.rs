@@ -201,9 +201,7 @@ const SETTLE_EVERY: Duration = Duration::from_secs(30);
 async fn settle(series: SeriesStore, stop: impl Future<Output = ()>) {
     tokio::pin!(stop);
     loop {
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |elapsed| elapsed.as_secs() as i64);
+        let now = esmond_storage::now();
         // A pass cut short by the stop loses nothing: its hour is redone by the next one.
         tokio::select! {
             () = &mut stop => return,

@@ -22,8 +22,15 @@ use async_trait::async_trait;
 use esmond_model::{BinState, Value};
 
 pub use error::{Error, Result};
-pub use settling::CLOCK_MARGIN;
 pub use summaries::{SeriesWrite, WriteOutcome};
+
+/// Returns the current time in epoch seconds.
+pub fn now() -> i64 {
+    let elapsed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    i64::try_from(elapsed.as_secs()).unwrap_or(i64::MAX)
+}
 
 /// One series: an event type of a metadata record.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -158,22 +165,12 @@ impl SeriesStore {
         self
     }
 
-    /// Returns the backend.
-    pub fn repository(&self) -> &Arc<dyn TimeSeriesRepository> {
-        &self.repository
-    }
-
-    /// Returns the stripe of the locks that writes of `series` on this node share.
-    fn stripe(&self, series: &SeriesKey) -> usize {
+    /// Returns the lock that writes of `series` on this node share.
+    fn refresh_lock(&self, series: &SeriesKey) -> &tokio::sync::Mutex<()> {
         use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
         // A fixed hasher: the stripe of a series only has to be stable within the process.
         let hash = BuildHasherDefault::<DefaultHasher>::default().hash_one(series);
-        (hash % self.refresh_locks.len() as u64) as usize
-    }
-
-    /// Returns the lock that writes of `series` on this node share.
-    fn refresh_lock(&self, series: &SeriesKey) -> &tokio::sync::Mutex<()> {
-        &self.refresh_locks[self.stripe(series)]
+        &self.refresh_locks[(hash % self.refresh_locks.len() as u64) as usize]
     }
 
     /// Checks that the backend answers.

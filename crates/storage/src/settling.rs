@@ -35,7 +35,7 @@ pub(crate) const SLOT: i64 = 3600;
 
 /// How far apart the API nodes' clocks may be, in seconds: the pass waits this much longer than
 /// the delay before it settles an hour.
-pub const CLOCK_MARGIN: i64 = 300;
+pub(crate) const CLOCK_MARGIN: i64 = 300;
 
 /// Series settled side by side within one hour.
 const SERIES_IN_FLIGHT: usize = 16;
@@ -104,14 +104,6 @@ fn closing_in(slot: i64, window: i64) -> BTreeSet<i64> {
     starts
 }
 
-/// Returns the current time in epoch seconds.
-pub(crate) fn now() -> i64 {
-    let elapsed = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
-    i64::try_from(elapsed.as_secs()).unwrap_or(i64::MAX)
-}
-
 impl SeriesStore {
     /// Queues `series` for the hours in which the bins of its points that are not late yet
     /// close; entries this node wrote recently are skipped.
@@ -122,7 +114,7 @@ impl SeriesStore {
         windows: &[i64],
         touched: &BTreeSet<i64>,
     ) -> Result<()> {
-        let now = now();
+        let now = crate::now();
         let recent: BTreeSet<i64> = touched
             .iter()
             .copied()

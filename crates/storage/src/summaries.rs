@@ -85,24 +85,17 @@ impl SeriesStore {
     /// one read. Bins are refreshed for every point given, duplicates included, so that a
     /// retried request also repairs summaries its first attempt could not finish.
     pub async fn write_all(&self, writes: Vec<SeriesWrite>) -> Result<Vec<WriteOutcome>> {
-        let occupied = self.occupied(&writes).await?;
+        let mut occupied = self.occupied(&writes).await?;
         let stored = writes.into_iter().map(|write| {
-            let occupied = &occupied;
-            async move {
-                let taken: BTreeSet<i64> = occupied
-                    .iter()
-                    .filter(|(series, _)| *series == write.series)
-                    .map(|(_, ts)| *ts)
-                    .collect();
-                self.store(write, &taken).await
-            }
+            let taken = occupied.remove(&write.series).unwrap_or_default();
+            async move { self.store(write, &taken).await }
         });
         futures::future::try_join_all(stored).await
     }
 
-    /// Returns the occupied (series, second) pairs among the numeric points of `writes`, with
+    /// Returns the occupied seconds of each series among the numeric points of `writes`, with
     /// one read per record.
-    async fn occupied(&self, writes: &[SeriesWrite]) -> Result<BTreeSet<(SeriesKey, i64)>> {
+    async fn occupied(&self, writes: &[SeriesWrite]) -> Result<BTreeMap<SeriesKey, BTreeSet<i64>>> {
         let mut by_record: BTreeMap<&str, (Vec<String>, BTreeSet<i64>)> = BTreeMap::new();
         for write in writes {
             if !refuses_duplicates(write.data_type) || write.points.is_empty() {
@@ -114,20 +107,20 @@ impl SeriesStore {
             entry.0.push(write.series.event_type.clone());
             entry.1.extend(write.points.iter().map(|point| point.ts));
         }
-        let mut occupied = BTreeSet::new();
+        let mut occupied: BTreeMap<SeriesKey, BTreeSet<i64>> = BTreeMap::new();
         for (metadata_key, (event_types, timestamps)) in by_record {
             let timestamps: Vec<i64> = timestamps.into_iter().collect();
             let found = self
                 .repository
                 .existing_points(metadata_key, &event_types, &timestamps)
                 .await?;
-            occupied.extend(found.into_iter().map(|(event_type, ts)| {
+            for (event_type, ts) in found {
                 let series = SeriesKey {
                     metadata_key: metadata_key.to_owned(),
                     event_type,
                 };
-                (series, ts)
-            }));
+                occupied.entry(series).or_default().insert(ts);
+            }
         }
         Ok(occupied)
     }
@@ -174,7 +167,7 @@ impl SeriesStore {
         }
         // Bins of points that are late now may be settled already: refresh them here. The
         // others are folded at read time until the pass settles them.
-        let now = crate::settling::now();
+        let now = crate::now();
         let late: BTreeSet<i64> = match settling {
             Some(settling) => touched
                 .into_iter()

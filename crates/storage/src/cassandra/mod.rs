@@ -176,14 +176,6 @@ fn note_bucket(used: &mut std::collections::BTreeMap<i64, i32>, bucket: i64, ttl
     };
 }
 
-/// Returns the current time in epoch seconds.
-fn now() -> i64 {
-    let elapsed = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
-    i64::try_from(elapsed.as_secs()).unwrap_or(i64::MAX)
-}
-
 /// Returns a CQL `limit` for a page: the rows to skip plus the rows wanted.
 fn cql_limit(wanted: Option<u64>) -> i32 {
     wanted.map_or(i32::MAX, |wanted| {
@@ -371,7 +363,7 @@ impl TimeSeriesRepository for CassandraSeriesStore {
         let expiry = self
             .retention
             .expiry(&series.event_type, SummaryType::Base.json_name(), 0);
-        let now = now();
+        let now = crate::now();
         let mut used: std::collections::BTreeMap<i64, i32> = std::collections::BTreeMap::new();
         let mut writes = Vec::with_capacity(points.len());
         for point in points {
@@ -462,7 +454,7 @@ impl TimeSeriesRepository for CassandraSeriesStore {
     async fn put_bins(&self, series: &SeriesKey, window: i64, bins: &[Bin]) -> Result<()> {
         let span = bin_span(window);
         let expiry = self.bin_expiry(series, window);
-        let now = now();
+        let now = crate::now();
         let mut used: std::collections::BTreeMap<i64, i32> = std::collections::BTreeMap::new();
         let mut writes = Vec::with_capacity(bins.len());
         for bin in bins {

@@ -100,11 +100,7 @@ async fn writes_need_an_identity() {
 #[tokio::test]
 async fn revoked_and_removed_keys_stop_working() {
     let app = spawn_app_with(no_key_cache).await;
-    let key = generate_api_key();
-    app.metadata
-        .add_api_key("second", &hash_api_key(&key), "x")
-        .await
-        .unwrap();
+    let key = second_key(&app).await;
     let header = format!("Token {key}");
     assert_eq!(
         post_as(&app, &[("authorization", &header)], &throughput_body())
@@ -230,6 +226,16 @@ async fn forwarded_for_counts_only_from_trusted_proxies() {
     );
 }
 
+/// Returns a new key of a second user, "second".
+async fn second_key(app: &TestApp) -> String {
+    let key = generate_api_key();
+    app.metadata
+        .add_api_key("second", &hash_api_key(&key), "x")
+        .await
+        .unwrap();
+    key
+}
+
 /// Every request asks the metadata store about its key, as esmond does.
 fn no_key_cache(settings: &mut Settings) {
     settings.http.api_key_cache_secs = 0;
@@ -238,11 +244,7 @@ fn no_key_cache(settings: &mut Settings) {
 #[tokio::test]
 async fn a_revoked_key_stops_working_once_its_cache_lifetime_ends() {
     let app = spawn_app_with(|settings| settings.http.api_key_cache_secs = 5).await;
-    let key = generate_api_key();
-    app.metadata
-        .add_api_key("second", &hash_api_key(&key), "x")
-        .await
-        .unwrap();
+    let key = second_key(&app).await;
     let header = format!("Token {key}");
     let (headers, body) = ([("authorization", header.as_str())], throughput_body());
     let post = || post_as(&app, &headers, &body);

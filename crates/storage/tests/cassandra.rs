@@ -37,6 +37,15 @@ fn settings(name: &str) -> CassandraSettings {
     }
 }
 
+/// A store over the keyspace of `settings`, as one API node sees it.
+async fn connect(settings: &CassandraSettings) -> SeriesStore {
+    SeriesStore::new(Arc::new(
+        CassandraSeriesStore::connect(settings)
+            .await
+            .expect("connects"),
+    ))
+}
+
 async fn drop_keyspace(settings: &CassandraSettings) {
     let statement = format!("drop keyspace if exists {}", settings.keyspace);
     session()
@@ -104,19 +113,12 @@ async fn retention_policy_is_the_row_ttl() {
             expire: "2".into(),
         },
     ];
-    let store = SeriesStore::new(Arc::new(
-        CassandraSeriesStore::connect(&settings)
-            .await
-            .expect("connects"),
-    ));
+    let store = connect(&settings).await;
     let series = SeriesKey {
         metadata_key: "a".repeat(32),
         event_type: "throughput".to_owned(),
     };
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64;
+    let now = esmond_storage::now();
     let point = Point {
         ts: now,
         value: Value::Integer(7),
@@ -175,13 +177,6 @@ async fn index_entries(session: &Session, keyspace: &str, series: &SeriesKey) ->
 #[ignore = "needs a running Cassandra; tests/run.sh starts one and runs this"]
 async fn a_node_indexes_each_partition_once() {
     let settings = settings("indexed");
-    let connect = || async {
-        SeriesStore::new(Arc::new(
-            CassandraSeriesStore::connect(&settings)
-                .await
-                .expect("connects"),
-        ))
-    };
     let series = SeriesKey {
         metadata_key: "b".repeat(32),
         event_type: "packet-count-sent".to_owned(),
@@ -202,7 +197,7 @@ async fn a_node_indexes_each_partition_once() {
     // The points below all land in one partition.
     let span = esmond_storage::buckets::point_span(DataType::Integer);
     let start = 1_780_000_000 - 1_780_000_000_i64.rem_euclid(span);
-    let store = connect().await;
+    let store = connect(&settings).await;
     write(store.clone(), start + 60).await;
     let session = session().await;
     let keyspace = &settings.keyspace;
@@ -219,7 +214,7 @@ async fn a_node_indexes_each_partition_once() {
     assert_eq!(index_entries(&session, keyspace, &series).await, 0);
 
     // A node that has not seen the partition (a restarted one) writes it.
-    write(connect().await, start + 180).await;
+    write(connect(&settings).await, start + 180).await;
     assert_eq!(index_entries(&session, keyspace, &series).await, 1);
     drop_keyspace(&settings).await;
 }

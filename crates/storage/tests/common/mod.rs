@@ -103,10 +103,7 @@ pub(crate) async fn recent_points_settle(backend: Arc<dyn TimeSeriesRepository>)
         SeriesStore::new(backend.clone()).with_settling(delay),
         SeriesStore::new(backend.clone()).with_settling(delay),
     ];
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64;
+    let now = esmond_storage::now();
     // The first pass sets the settled time, before the hour of the points below.
     nodes[0].settle_due(now).await.unwrap();
 
@@ -149,6 +146,18 @@ pub(crate) async fn recent_points_settle(backend: Arc<dyn TimeSeriesRepository>)
             )
         }
     };
+    // Every window is stored settled, and read the same, as the fold of `points`.
+    let stored_and_read = |points: &[(i64, i64)]| {
+        let (windows, stored, read) = (&windows, &stored, &read);
+        let points = points.to_vec();
+        async move {
+            for &window in windows {
+                let expected = folded(&points, window);
+                assert_eq!(stored(window).await, expected, "window {window}");
+                assert_eq!(read(window).await, expected, "window {window}");
+            }
+        }
+    };
     for &window in &windows {
         assert_eq!(
             read(window).await,
@@ -179,18 +188,7 @@ pub(crate) async fn recent_points_settle(backend: Arc<dyn TimeSeriesRepository>)
 
     // Two days on, every hour of the points is settled: the bins are stored and read the same.
     assert!(nodes[0].settle_due(now + 2 * 86_400).await.unwrap() >= 24);
-    for &window in &windows {
-        assert_eq!(
-            stored(window).await,
-            folded(&points, window),
-            "window {window}"
-        );
-        assert_eq!(
-            read(window).await,
-            folded(&points, window),
-            "window {window}"
-        );
-    }
+    stored_and_read(&points).await;
 
     // A late point (an hour old) lands in settled bins: its write updates them.
     points.push((now - 3600, 7));
@@ -202,16 +200,5 @@ pub(crate) async fn recent_points_settle(backend: Arc<dyn TimeSeriesRepository>)
         .write(&series, DataType::Integer, &windows, vec![late])
         .await
         .unwrap();
-    for &window in &windows {
-        assert_eq!(
-            stored(window).await,
-            folded(&points, window),
-            "window {window}"
-        );
-        assert_eq!(
-            read(window).await,
-            folded(&points, window),
-            "window {window}"
-        );
-    }
+    stored_and_read(&points).await;
 }

@@ -37,13 +37,18 @@ fn settings(name: &str) -> CassandraSettings {
     }
 }
 
-/// A store over the keyspace of `settings`, as one API node sees it.
-async fn connect(settings: &CassandraSettings) -> SeriesStore {
-    SeriesStore::new(Arc::new(
+/// The backend over the keyspace of `settings`.
+async fn backend(settings: &CassandraSettings) -> Arc<CassandraSeriesStore> {
+    Arc::new(
         CassandraSeriesStore::connect(settings)
             .await
             .expect("connects"),
-    ))
+    )
+}
+
+/// A store over the keyspace of `settings`, as one API node sees it.
+async fn connect(settings: &CassandraSettings) -> SeriesStore {
+    SeriesStore::new(backend(settings).await)
 }
 
 async fn drop_keyspace(settings: &CassandraSettings) {
@@ -223,11 +228,7 @@ async fn a_node_indexes_each_partition_once() {
 #[ignore = "needs a running Cassandra; tests/run.sh starts one and runs this"]
 async fn nodes_writing_one_bin_converge_on_cassandra() {
     let settings = settings("converge");
-    let backend = Arc::new(
-        CassandraSeriesStore::connect(&settings)
-            .await
-            .expect("connects"),
-    );
+    let backend = backend(&settings).await;
     common::nodes_writing_one_bin_converge(backend, state_windows([300, 86400])).await;
     drop_keyspace(&settings).await;
 }
@@ -236,11 +237,7 @@ async fn nodes_writing_one_bin_converge_on_cassandra() {
 #[ignore = "needs a running Cassandra; tests/run.sh starts one and runs this"]
 async fn recent_points_settle_on_cassandra() {
     let settings = settings("settle");
-    let backend = Arc::new(
-        CassandraSeriesStore::connect(&settings)
-            .await
-            .expect("connects"),
-    );
+    let backend = backend(&settings).await;
     common::recent_points_settle(backend).await;
     drop_keyspace(&settings).await;
 }

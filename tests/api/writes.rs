@@ -671,6 +671,66 @@ async fn duplicates_conflict_for_numbers_and_replace_documents() {
     );
 }
 
+#[tokio::test]
+async fn duplicates_are_found_per_series_across_days() {
+    let app = spawn_app().await;
+    let key = all_types(&app).await;
+    let other = app
+        .create_metadata(&json!({
+            "subject-type": "point-to-point", "source": "10.0.0.3", "destination": "10.0.0.4",
+            "measurement-agent": "10.0.0.3", "event-types": [{"event-type": "throughput"}]
+        }))
+        .await;
+    assert_ne!(key, other);
+    // Two days apart, in the three numeric series of the record.
+    let (day_one, day_two) = (1_700_000_000, 1_700_000_000 + 2 * 86_400);
+    let first = json!({"data": [
+        {"ts": day_one, "val": [{"event-type": "throughput", "val": 10}]},
+        {"ts": day_two, "val": [{"event-type": "ntp-offset", "val": 0.5}]}
+    ]});
+    assert_eq!(app.put_data(&key, &first).await.status, 201);
+
+    // Other series at the same seconds, and the same series on another record, are new.
+    let elsewhere = json!({"data": [
+        {"ts": day_one, "val": [{"event-type": "ntp-offset", "val": 0.25},
+                                {"event-type": "packet-loss-rate", "val": {"numerator": 1, "denominator": 10}}]},
+        {"ts": day_two, "val": [{"event-type": "throughput", "val": 20}]}
+    ]});
+    assert_eq!(app.put_data(&key, &elsewhere).await.status, 201);
+    assert_eq!(app.put_data(&other, &first).await.status, 201);
+
+    // A request repeating a point of the second day is refused for that point only.
+    let again = json!({"data": [
+        {"ts": day_one + 60, "val": [{"event-type": "throughput", "val": 11}]},
+        {"ts": day_two, "val": [{"event-type": "ntp-offset", "val": 9.0}]}
+    ]});
+    app.put_data(&key, &again).await.assert_detail(
+        409,
+        &format!("Time series value already exists with event type ntp-offset at time {day_two}"),
+    );
+    let range = format!("time-start={day_one}&time-end={day_two}");
+    assert_eq!(
+        series(&app, &key, &format!("throughput/base?{range}")).await,
+        [
+            (day_one, json!(10.0)),
+            (day_one + 60, json!(11.0)),
+            (day_two, json!(20.0))
+        ]
+    );
+    assert_eq!(
+        series(&app, &key, &format!("ntp-offset/base?{range}")).await,
+        [(day_one, json!(0.25)), (day_two, json!(0.5))]
+    );
+    assert_eq!(
+        series(&app, &key, &format!("packet-loss-rate/base?{range}")).await,
+        [(day_one, json!(0.1))]
+    );
+    assert_eq!(
+        series(&app, &other, &format!("throughput/base?{range}")).await,
+        [(day_one, json!(10.0))]
+    );
+}
+
 /// Every series and summary of `all_types`, as text.
 async fn read_all(app: &TestApp, key: &str) -> Vec<String> {
     let mut texts = Vec::new();

@@ -8,7 +8,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
+use esmond_model::EventType;
 use esmond_storage::SeriesStore;
+use esmond_storage::buckets::{POINT_SPAN, is_numeric};
 use esmond_storage::cassandra::{CassandraSeriesStore, CassandraSettings};
 use futures::{StreamExt, TryStreamExt, stream};
 use scylla::client::session::Session;
@@ -285,8 +287,8 @@ async fn raw_rows(
     let session = Arc::new(settings.session().await?);
     let mut point = session
         .prepare(format!(
-            "insert into {keyspace}.base_points (metadata_key, event_type, bucket, ts, v_int, v_float, v_num, \
-             v_den, v_json) values (?, ?, ?, ?, ?, ?, ?, ?, ?) using ttl ?"
+            "insert into {keyspace}.points (metadata_key, part, bucket, ts, event_type, v_int, v_float, \
+             v_num, v_den, v_json) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) using ttl ?"
         ))
         .await?;
     point.set_is_idempotent(true);
@@ -371,12 +373,17 @@ async fn write_run(
     let mut writes = Vec::with_capacity(values.len() + bins.len());
     for value in &values {
         let event_type = value["event-type"].as_str().unwrap_or_default().to_owned();
+        // The archive's partitioning: a record's numbers share a partition.
+        let numeric =
+            EventType::lookup(&event_type).is_some_and(|known| is_numeric(known.data_type()));
+        let part = if numeric { "" } else { event_type.as_str() };
         let (v_int, v_float, v_num, v_den, v_json) = columns(&value["val"]);
         let row = (
             &key,
-            event_type,
-            run.ts / 86_400,
+            part.to_owned(),
+            run.ts.div_euclid(POINT_SPAN),
             run.ts,
+            event_type,
             v_int,
             v_float,
             v_num,

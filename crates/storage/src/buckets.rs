@@ -9,14 +9,18 @@ use esmond_model::DataType;
 
 const DAY: i64 = 86_400;
 
-/// Returns the partition span, in seconds, of base points of `data_type`.
-pub fn point_span(data_type: DataType) -> i64 {
-    match data_type {
-        // Histograms and documents are large: one day.
-        DataType::Histogram | DataType::Json | DataType::Subinterval => DAY,
-        // Numbers are a few bytes: a week.
-        DataType::Integer | DataType::Float | DataType::Percentage => 7 * DAY,
-    }
+/// The partition span, in seconds, of base points: one day. A day of one-minute histograms is
+/// 1,440 rows; numbers are a few bytes each, so even a day of one point a second in every numeric
+/// series of a record (which share partitions in Cassandra) stays in the tens of megabytes.
+pub const POINT_SPAN: i64 = DAY;
+
+/// Returns whether the base points of `data_type` are numbers, which esmond refuses twice at
+/// the same second.
+pub fn is_numeric(data_type: DataType) -> bool {
+    matches!(
+        data_type,
+        DataType::Integer | DataType::Float | DataType::Percentage
+    )
 }
 
 /// Returns the partition span, in seconds, of the bins of a summary window.
@@ -44,7 +48,9 @@ mod tests {
         assert_eq!(bucket_of(-1, DAY), -1);
         assert_eq!(bucket_of(DAY, DAY), 1);
         // A minute histogram day fits one partition: 1440 rows.
-        assert_eq!(point_span(DataType::Histogram), DAY);
+        assert_eq!(POINT_SPAN, DAY);
+        assert!(is_numeric(DataType::Percentage));
+        assert!(!is_numeric(DataType::Histogram));
         assert!(bin_span(300) < bin_span(86_400));
     }
 }

@@ -14,6 +14,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use esmond_model::summary::{bin_start, fold_source};
 use esmond_model::{BinState, DataType};
 
+use crate::buckets::is_numeric;
 use crate::{Bin, Error, Page, Point, Result, SeriesKey, SeriesStore, TimeRange};
 
 /// Number of locks that refreshes of different series share.
@@ -32,14 +33,6 @@ pub struct WriteOutcome {
     /// Time stamps not written because a point was already there (numeric types only, where
     /// esmond answers 409), ascending.
     pub duplicates: Vec<i64>,
-}
-
-/// Returns whether a data type refuses a second point at the same time (esmond's 409).
-fn refuses_duplicates(data_type: DataType) -> bool {
-    matches!(
-        data_type,
-        DataType::Integer | DataType::Float | DataType::Percentage
-    )
 }
 
 /// One series' share of a write.
@@ -85,20 +78,43 @@ impl SeriesStore {
     /// one read. Bins are refreshed for every point given, duplicates included, so that a
     /// retried request also repairs summaries its first attempt could not finish.
     pub async fn write_all(&self, writes: Vec<SeriesWrite>) -> Result<Vec<WriteOutcome>> {
-        let mut occupied = self.occupied(&writes).await?;
-        let stored = writes.into_iter().map(|write| {
-            let taken = occupied.remove(&write.series).unwrap_or_default();
-            async move { self.store(write, &taken).await }
-        });
-        futures::future::try_join_all(stored).await
+        // Only numbers wait for the duplicate check; the other series are stored meanwhile.
+        let count = writes.len();
+        let (numbers, others): (Vec<_>, Vec<_>) = writes
+            .into_iter()
+            .enumerate()
+            .partition(|(_, write)| is_numeric(write.data_type));
+        let checked = async {
+            let mut occupied = self
+                .occupied(numbers.iter().map(|(_, write)| write))
+                .await?;
+            let stored = numbers.into_iter().map(|(index, write)| {
+                let taken = occupied.remove(&write.series).unwrap_or_default();
+                async move { Ok::<_, Error>((index, self.store(write, &taken).await?)) }
+            });
+            futures::future::try_join_all(stored).await
+        };
+        let unchecked =
+            futures::future::try_join_all(others.into_iter().map(|(index, write)| async move {
+                Ok::<_, Error>((index, self.store(write, &BTreeSet::new()).await?))
+            }));
+        let (checked, unchecked) = futures::try_join!(checked, unchecked)?;
+        let mut outcomes = vec![WriteOutcome::default(); count];
+        for (index, outcome) in checked.into_iter().chain(unchecked) {
+            outcomes[index] = outcome;
+        }
+        Ok(outcomes)
     }
 
-    /// Returns the occupied seconds of each series among the numeric points of `writes`, with
-    /// one read per record.
-    async fn occupied(&self, writes: &[SeriesWrite]) -> Result<BTreeMap<SeriesKey, BTreeSet<i64>>> {
+    /// Returns the occupied seconds of each of the numeric series `writes`, with one read per
+    /// record.
+    async fn occupied<'a>(
+        &self,
+        writes: impl Iterator<Item = &'a SeriesWrite>,
+    ) -> Result<BTreeMap<SeriesKey, BTreeSet<i64>>> {
         let mut by_record: BTreeMap<&str, (Vec<String>, BTreeSet<i64>)> = BTreeMap::new();
         for write in writes {
-            if !refuses_duplicates(write.data_type) || write.points.is_empty() {
+            if write.points.is_empty() {
                 continue;
             }
             let entry = by_record
@@ -141,7 +157,7 @@ impl SeriesStore {
         let touched: BTreeSet<i64> = points.iter().map(|point| point.ts).collect();
         let mut outcome = WriteOutcome::default();
         let mut unique: BTreeMap<i64, Point> = BTreeMap::new();
-        if refuses_duplicates(data_type) {
+        if is_numeric(data_type) {
             let mut duplicates = BTreeSet::new();
             for point in points {
                 if occupied.contains(&point.ts) || unique.contains_key(&point.ts) {

@@ -148,7 +148,7 @@ async fn retention_policy_is_the_row_ttl() {
         }
     };
     let keyspace = &settings.keyspace;
-    let base = ttl(format!("select ttl(v_int) from {keyspace}.base_points where metadata_key = '{}' and event_type = 'throughput' and bucket = {} and ts = {now}", series.metadata_key, now.div_euclid(7 * 86_400))).await;
+    let base = ttl(format!("select ttl(v_int) from {keyspace}.points where metadata_key = '{}' and part = '' and bucket = {} and ts = {now} and event_type = 'throughput'", series.metadata_key, now.div_euclid(86_400))).await;
     assert!(
         (2 * 86_400 - 120..=2 * 86_400).contains(&base),
         "base ttl {base}"
@@ -200,7 +200,7 @@ async fn a_node_indexes_each_partition_once() {
         }
     };
     // The points below all land in one partition.
-    let span = esmond_storage::buckets::point_span(DataType::Integer);
+    let span = esmond_storage::buckets::POINT_SPAN;
     let start = 1_780_000_000 - 1_780_000_000_i64.rem_euclid(span);
     let store = connect(&settings).await;
     write(store.clone(), start + 60).await;

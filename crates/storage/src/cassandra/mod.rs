@@ -12,7 +12,6 @@ mod retry;
 mod schema;
 mod settings;
 
-use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -27,7 +26,7 @@ pub use retention::{Expiry, MAX_TTL, RetentionPolicy, RetentionRule};
 pub use schema::ClusterStatus;
 pub use settings::{CassandraSettings, Replication};
 
-use crate::buckets::{bin_span, bucket_of, point_span};
+use crate::buckets::{POINT_SPAN, bin_span, bucket_of, is_numeric};
 use crate::columns::{BinRow, ValueColumns, data_type, histogram_to_text};
 use crate::{Bin, Error, Page, Point, Result, SeriesKey, TimeRange, TimeSeriesRepository};
 
@@ -75,18 +74,20 @@ impl Statements {
         };
         Ok(Statements {
             insert_point: prepare(format!(
-                "insert into {keyspace}.base_points (metadata_key, event_type, bucket, ts, v_int, v_float, v_num, \
-                 v_den, v_json) values (?, ?, ?, ?, ?, ?, ?, ?, ?) using ttl ?"
+                "insert into {keyspace}.points (metadata_key, part, bucket, ts, event_type, v_int, v_float, \
+                 v_num, v_den, v_json) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) using ttl ?"
             ))
             .await?,
+            // In a shared partition, the rows of the record's other numeric series are skipped.
             select_points: prepare(format!(
-                "select ts, v_int, v_float, v_num, v_den, v_json from {keyspace}.base_points \
-                 where metadata_key = ? and event_type = ? and bucket = ? and ts >= ? and ts <= ? limit ?"
+                "select ts, v_int, v_float, v_num, v_den, v_json from {keyspace}.points \
+                 where metadata_key = ? and part = ? and bucket = ? and ts >= ? and ts <= ? and event_type = ? \
+                 limit ? allow filtering"
             ))
             .await?,
             select_existing: prepare(format!(
-                "select event_type, ts from {keyspace}.base_points \
-                 where metadata_key = ? and event_type in ? and bucket = ? and ts in ?"
+                "select event_type, ts from {keyspace}.points \
+                 where metadata_key = ? and part = '' and bucket = ? and ts in ?"
             ))
             .await?,
             insert_bin: prepare(format!(
@@ -174,6 +175,16 @@ fn note_bucket(used: &mut std::collections::BTreeMap<i64, i32>, bucket: i64, ttl
     } else {
         (*longest).max(ttl)
     };
+}
+
+/// Returns the `part` of a series' point partitions: empty for numbers, which a record's numeric
+/// series share, the event type for histograms and documents.
+fn partition_group(series: &SeriesKey) -> Result<&str> {
+    Ok(if is_numeric(data_type(series)?) {
+        ""
+    } else {
+        &series.event_type
+    })
 }
 
 /// Returns a CQL `limit` for a page: the rows to skip plus the rows wanted.
@@ -320,30 +331,16 @@ impl TimeSeriesRepository for CassandraSeriesStore {
         event_types: &[String],
         timestamps: &[i64],
     ) -> Result<Vec<(String, i64)>> {
-        // One read per partition bucket, over every series at once: the partitions differ only
-        // by event type, which the read lists.
-        let mut reads: std::collections::BTreeMap<i64, (Vec<&String>, BTreeSet<i64>)> =
+        // The numeric series of a record share their partitions: one read per day finds all of
+        // them at the given seconds, the series not asked about included.
+        let mut reads: std::collections::BTreeMap<i64, Vec<i64>> =
             std::collections::BTreeMap::new();
-        for event_type in event_types {
-            let series = SeriesKey {
-                metadata_key: metadata_key.to_owned(),
-                event_type: event_type.clone(),
-            };
-            let span = point_span(data_type(&series)?);
-            let mut buckets: BTreeSet<i64> = BTreeSet::new();
-            for &ts in timestamps {
-                let bucket = bucket_of(ts, span);
-                buckets.insert(bucket);
-                reads.entry(bucket).or_default().1.insert(ts);
-            }
-            for bucket in buckets {
-                reads.entry(bucket).or_default().0.push(event_type);
-            }
+        for &ts in timestamps {
+            reads.entry(bucket_of(ts, POINT_SPAN)).or_default().push(ts);
         }
         let mut existing = Vec::new();
-        for (bucket, (event_types, stamps)) in reads {
-            let stamps: Vec<i64> = stamps.into_iter().collect();
-            let values = (metadata_key, event_types, bucket, stamps);
+        for (bucket, stamps) in reads {
+            let values = (metadata_key, bucket, stamps);
             let result = self
                 .session
                 .execute_unpaged(&self.statements.select_existing, values)
@@ -351,7 +348,10 @@ impl TimeSeriesRepository for CassandraSeriesStore {
                 .map_err(driver_error)?;
             let rows = result.into_rows_result().map_err(driver_error)?;
             for row in rows.rows::<(String, i64)>().map_err(driver_error)? {
-                existing.push(row.map_err(driver_error)?);
+                let (event_type, ts) = row.map_err(driver_error)?;
+                if event_types.contains(&event_type) {
+                    existing.push((event_type, ts));
+                }
             }
         }
         existing.sort_unstable();
@@ -359,7 +359,8 @@ impl TimeSeriesRepository for CassandraSeriesStore {
     }
 
     async fn put_points(&self, series: &SeriesKey, points: &[Point]) -> Result<()> {
-        let span = point_span(data_type(series)?);
+        let span = POINT_SPAN;
+        let part = partition_group(series)?;
         let expiry = self
             .retention
             .expiry(&series.event_type, SummaryType::Base.json_name(), 0);
@@ -376,9 +377,10 @@ impl TimeSeriesRepository for CassandraSeriesStore {
         for (bucket, columns, ttl) in &writes {
             let values = (
                 &series.metadata_key,
-                &series.event_type,
+                part,
                 *bucket,
                 columns.ts,
+                &series.event_type,
                 // Unset, not null: a null would write a tombstone for every absent column.
                 MaybeUnset::from_option(columns.v_int),
                 MaybeUnset::from_option(columns.v_float),
@@ -404,7 +406,8 @@ impl TimeSeriesRepository for CassandraSeriesStore {
         page: Page,
     ) -> Result<Vec<Point>> {
         let data_type = data_type(series)?;
-        let span = point_span(data_type);
+        let span = POINT_SPAN;
+        let part = partition_group(series)?;
         let wanted = page.limit.map(|limit| limit.saturating_add(page.offset));
         let mut points = Vec::new();
         for bucket in self.used_buckets(series, BASE_WINDOW, span, range).await? {
@@ -414,10 +417,11 @@ impl TimeSeriesRepository for CassandraSeriesStore {
             }
             let values = (
                 &series.metadata_key,
-                &series.event_type,
+                part,
                 bucket,
                 range.begin,
                 range.end,
+                &series.event_type,
                 cql_limit(remaining),
             );
             let result = self

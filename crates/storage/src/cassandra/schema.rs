@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use scylla::client::session::Session;
 
 use super::settings::{CassandraSettings, Replication};
-use crate::buckets::{bin_span, point_span};
+use crate::buckets::{POINT_SPAN, bin_span};
 use crate::{Error, Result};
 
 fn ddl_error(error: impl std::error::Error + Send + Sync + 'static) -> Error {
@@ -19,16 +19,20 @@ fn ddl_error(error: impl std::error::Error + Send + Sync + 'static) -> Error {
 fn statements(keyspace: &str, replication: &Replication) -> Vec<String> {
     // Time-window compaction with windows about one partition wide: whole SSTables expire
     // together with their TTL, so retention needs no cleanup job.
-    let point_window_days = point_span(esmond_model::DataType::Histogram) / 86_400;
+    let point_window_days = POINT_SPAN / 86_400;
     let bin_window_days = bin_span(3600) / 86_400;
     vec![
         format!("create keyspace if not exists {keyspace} with replication = {}", replication.to_cql()),
+        // Histograms and documents have a partition per series and day; the numeric series of a
+        // record share one per day (`part` is empty). Time stamps lead the clustering key, so
+        // that one slice of one partition finds a run's numbers already stored, and reads of a
+        // recent time skip the SSTables written before it.
         format!(
-            "create table if not exists {keyspace}.base_points (
-                metadata_key text, event_type text, bucket bigint, ts bigint,
+            "create table if not exists {keyspace}.points (
+                metadata_key text, part text, bucket bigint, ts bigint, event_type text,
                 v_int bigint, v_float double, v_num bigint, v_den bigint, v_json text,
-                primary key ((metadata_key, event_type, bucket), ts)
-            ) with clustering order by (ts asc)
+                primary key ((metadata_key, part, bucket), ts, event_type)
+            ) with clustering order by (ts asc, event_type asc)
               and compaction = {{'class': 'TimeWindowCompactionStrategy',
                                  'compaction_window_unit': 'DAYS', 'compaction_window_size': {point_window_days}}}"
         ),

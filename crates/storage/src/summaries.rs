@@ -6,7 +6,7 @@
 //! the source again. If the source changed meanwhile (another writer), it recomputes and writes
 //! again. The last upsert of a bin is therefore always followed by a check that found it current,
 //! so concurrent writers converge on the fold of all points, with no counters and no locks
-//! shared between nodes. Within one node, writes of a series take turns (striped locks), so the
+//! shared between nodes. Within one node, refreshes of a series take turns (striped locks), so the
 //! re-reads only ever race with other nodes and settle in a round or two.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -150,10 +150,8 @@ impl SeriesStore {
             points,
         } = write;
         let (series, windows) = (&series, windows.as_slice());
-        // Writes of one series on this node take turns: other nodes are then the only source
-        // of change a refresh has to chase. (The duplicate check before is not atomic with the
-        // write, on one node as across nodes, as in esmond.)
-        let _turn = self.refresh_lock(series).lock().await;
+        // (The duplicate check before is not atomic with the write, on one node as across
+        // nodes, as in esmond.)
         let touched: BTreeSet<i64> = points.iter().map(|point| point.ts).collect();
         let mut outcome = WriteOutcome::default();
         let mut unique: BTreeMap<i64, Point> = BTreeMap::new();
@@ -194,6 +192,10 @@ impl SeriesStore {
         if late.is_empty() {
             return Ok(outcome);
         }
+        // Refreshes of one series on this node take turns: other nodes are then the only source
+        // of change a refresh has to chase. Storing points needs no turn: every writer
+        // refreshes after its own points are stored.
+        let _turn = self.refresh_lock(series).lock().await;
         for &window in windows {
             let bins: BTreeSet<i64> = late.iter().map(|ts| bin_start(*ts, window)).collect();
             self.refresh(series, window, windows, bins).await?;

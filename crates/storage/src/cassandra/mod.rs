@@ -36,6 +36,10 @@ const MAX_IN_FLIGHT_WRITES: usize = 32;
 /// The window under which base points are indexed in `series_buckets`.
 const BASE_WINDOW: i64 = 0;
 
+/// Ranges over fewer partitions than this are read directly, without asking the index which of
+/// them hold data: reading an empty partition costs about what the index read does.
+const DIRECT_BUCKETS: i64 = 2;
+
 /// Partitions remembered as indexed, per node.
 const INDEXED_CAPACITY: u64 = 1_000_000;
 
@@ -218,8 +222,9 @@ impl CassandraSeriesStore {
         })
     }
 
-    /// Returns the partitions of a series (base points under window 0) within `range`, from
-    /// the index the writes maintain.
+    /// Returns the partitions of a series (base points under window 0) within `range` that
+    /// may hold data: all of them for a range of a few partitions, else those in the index the
+    /// writes maintain.
     async fn used_buckets(
         &self,
         series: &SeriesKey,
@@ -227,12 +232,17 @@ impl CassandraSeriesStore {
         span: i64,
         range: TimeRange,
     ) -> Result<Vec<i64>> {
+        let first = bucket_of(range.begin, span);
+        let last = bucket_of(range.end.max(range.begin), span);
+        if last.saturating_sub(first) < DIRECT_BUCKETS {
+            return Ok((first..=last).collect());
+        }
         let values = (
             &series.metadata_key,
             &series.event_type,
             window,
-            bucket_of(range.begin, span),
-            bucket_of(range.end.max(range.begin), span),
+            first,
+            last,
         );
         let result = self
             .session

@@ -28,6 +28,7 @@ use esmond_model::summary::{bin_start, fold_source};
 use futures::future::BoxFuture;
 use futures::{StreamExt, TryStreamExt, stream};
 
+use crate::summaries::{fold_bins, fold_points};
 use crate::{Bin, Page, Result, SeriesKey, SeriesStore, TimeRange};
 
 /// The queue's unit: series are queued by the hour in which their bins close.
@@ -275,24 +276,14 @@ impl SeriesStore {
                     let parts = self
                         .bins(series, smaller, windows, source, Page::default())
                         .await?;
-                    for part in parts {
-                        states
-                            .entry(bin_start(part.start, window))
-                            .or_default()
-                            .merge(&part.state);
-                    }
+                    fold_bins(&mut states, window, &parts);
                 }
                 None => {
                     let points = self
                         .repository
                         .get_points(series, source, Page::default())
                         .await?;
-                    for point in points {
-                        states
-                            .entry(bin_start(point.ts, window))
-                            .or_default()
-                            .add(&point.value);
-                    }
+                    fold_points(&mut states, window, &points);
                 }
             }
             Ok(states

@@ -260,33 +260,43 @@ impl SeriesStore {
             };
             match source {
                 Some(smaller) => {
-                    for part in self
+                    let parts = self
                         .repository
                         .get_bins(series, smaller, range, Page::default())
-                        .await?
-                    {
-                        states
-                            .entry(bin_start(part.start, window))
-                            .or_default()
-                            .merge(&part.state);
-                    }
+                        .await?;
+                    fold_bins(&mut states, window, &parts);
                 }
                 None => {
-                    for point in self
+                    let points = self
                         .repository
                         .get_points(series, range, Page::default())
-                        .await?
-                    {
-                        states
-                            .entry(bin_start(point.ts, window))
-                            .or_default()
-                            .add(&point.value);
-                    }
+                        .await?;
+                    fold_points(&mut states, window, &points);
                 }
             }
         }
         states.retain(|start, state| bins.contains(start) && state.count > 0);
         Ok(states)
+    }
+}
+
+/// Adds the state of each of `parts` (bins of a smaller window) to the `window` bin holding it.
+pub(crate) fn fold_bins(states: &mut BTreeMap<i64, BinState>, window: i64, parts: &[Bin]) {
+    for part in parts {
+        states
+            .entry(bin_start(part.start, window))
+            .or_default()
+            .merge(&part.state);
+    }
+}
+
+/// Adds each of `points` to the `window` bin holding it.
+pub(crate) fn fold_points(states: &mut BTreeMap<i64, BinState>, window: i64, points: &[Point]) {
+    for point in points {
+        states
+            .entry(bin_start(point.ts, window))
+            .or_default()
+            .add(&point.value);
     }
 }
 

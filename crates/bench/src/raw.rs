@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use esmond_model::EventType;
 use esmond_storage::SeriesStore;
-use esmond_storage::buckets::{POINT_SPAN, is_numeric};
-use esmond_storage::cassandra::{CassandraSeriesStore, CassandraSettings};
+use esmond_storage::buckets::{POINT_SPAN, bucket_of};
+use esmond_storage::cassandra::{CassandraSeriesStore, CassandraSettings, point_part};
 use futures::{StreamExt, TryStreamExt, stream};
 use scylla::client::session::Session;
 use scylla::statement::prepared::PreparedStatement;
@@ -374,14 +374,15 @@ async fn write_run(
     for value in &values {
         let event_type = value["event-type"].as_str().unwrap_or_default().to_owned();
         // The archive's partitioning: a record's numbers share a partition.
-        let numeric =
-            EventType::lookup(&event_type).is_some_and(|known| is_numeric(known.data_type()));
-        let part = if numeric { "" } else { event_type.as_str() };
+        let data_type = EventType::lookup(&event_type)
+            .context("an event type of the catalog")?
+            .data_type();
+        let part = point_part(&event_type, data_type);
         let (v_int, v_float, v_num, v_den, v_json) = columns(&value["val"]);
         let row = (
             &key,
             part.to_owned(),
-            run.ts.div_euclid(POINT_SPAN),
+            bucket_of(run.ts, POINT_SPAN),
             run.ts,
             event_type,
             v_int,

@@ -15,7 +15,7 @@ mod settings;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use esmond_model::SummaryType;
+use esmond_model::{DataType, SummaryType};
 use futures::{StreamExt, TryStreamExt, stream};
 use scylla::client::session::Session;
 use scylla::statement::prepared::PreparedStatement;
@@ -181,14 +181,14 @@ fn note_bucket(used: &mut std::collections::BTreeMap<i64, i32>, bucket: i64, ttl
     };
 }
 
-/// Returns the `part` of a series' point partitions: empty for numbers, which a record's numeric
-/// series share, the event type for histograms and documents.
-fn partition_group(series: &SeriesKey) -> Result<&str> {
-    Ok(if is_numeric(data_type(series)?) {
+/// Returns the `part` of the point partitions of an event type: empty for numbers, which a
+/// record's numeric series share, the event type itself for histograms and documents.
+pub fn point_part(event_type: &str, data_type: DataType) -> &str {
+    if is_numeric(data_type) {
         ""
     } else {
-        &series.event_type
-    })
+        event_type
+    }
 }
 
 /// Returns a CQL `limit` for a page: the rows to skip plus the rows wanted.
@@ -370,7 +370,7 @@ impl TimeSeriesRepository for CassandraSeriesStore {
 
     async fn put_points(&self, series: &SeriesKey, points: &[Point]) -> Result<()> {
         let span = POINT_SPAN;
-        let part = partition_group(series)?;
+        let part = point_part(&series.event_type, data_type(series)?);
         let expiry = self
             .retention
             .expiry(&series.event_type, SummaryType::Base.json_name(), 0);
@@ -417,7 +417,7 @@ impl TimeSeriesRepository for CassandraSeriesStore {
     ) -> Result<Vec<Point>> {
         let data_type = data_type(series)?;
         let span = POINT_SPAN;
-        let part = partition_group(series)?;
+        let part = point_part(&series.event_type, data_type);
         let wanted = page.limit.map(|limit| limit.saturating_add(page.offset));
         let mut points = Vec::new();
         for bucket in self.used_buckets(series, BASE_WINDOW, span, range).await? {

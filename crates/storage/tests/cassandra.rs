@@ -13,6 +13,7 @@ use esmond_storage::cassandra::{CassandraSeriesStore, CassandraSettings, Retenti
 use esmond_storage::{Point, SeriesKey, SeriesStore};
 use scylla::client::session::Session;
 use scylla::client::session_builder::SessionBuilder;
+use scylla::response::query_result::QueryRowsResult;
 
 /// Returns the node to contact: `CASSANDRA_URI`, or the single loopback node.
 fn cassandra_uri() -> String {
@@ -63,13 +64,12 @@ async fn drop_keyspace(settings: &CassandraSettings) {
 #[tokio::test]
 #[ignore = "needs a running Cassandra; tests/run.sh starts one and runs this"]
 async fn cassandra_answers_cql() {
-    let rows = session()
-        .await
-        .query_unpaged("select release_version from system.local", &[])
-        .await
-        .expect("query runs")
-        .into_rows_result()
-        .expect("query returns rows");
+    let session = session().await;
+    let rows = select(
+        &session,
+        "select release_version from system.local".to_owned(),
+    )
+    .await;
     let (version,): (String,) = rows.single_row().expect("one row");
     assert!(
         version.starts_with("5.0."),
@@ -137,12 +137,7 @@ async fn retention_policy_is_the_row_ttl() {
     let ttl = |cql: String| {
         let session = &session;
         async move {
-            let rows = session
-                .query_unpaged(cql, &[])
-                .await
-                .unwrap()
-                .into_rows_result()
-                .unwrap();
+            let rows = select(session, cql).await;
             let (ttl,): (Option<i32>,) = rows.single_row().unwrap();
             ttl.expect("the row has a ttl")
         }
@@ -163,19 +158,23 @@ async fn retention_policy_is_the_row_ttl() {
     drop_keyspace(&settings).await;
 }
 
+/// Runs a select and returns its rows.
+async fn select(session: &Session, cql: String) -> QueryRowsResult {
+    session
+        .query_unpaged(cql, &[])
+        .await
+        .unwrap()
+        .into_rows_result()
+        .unwrap()
+}
+
 /// Counts the series index entries of a series' base points.
 async fn index_entries(session: &Session, keyspace: &str, series: &SeriesKey) -> usize {
     let cql = format!(
         "select bucket from {keyspace}.series_buckets where metadata_key = '{}' and event_type = '{}' and summary_window = 0",
         series.metadata_key, series.event_type
     );
-    let rows = session
-        .query_unpaged(cql, &[])
-        .await
-        .unwrap()
-        .into_rows_result()
-        .unwrap();
-    rows.rows_num()
+    select(session, cql).await.rows_num()
 }
 
 #[tokio::test]

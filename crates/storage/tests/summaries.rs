@@ -9,23 +9,26 @@ use esmond_metadata::sqlite::SqliteMetadataStore;
 use esmond_model::summary::state_windows;
 use esmond_storage::sqlite::SqliteSeriesStore;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn nodes_writing_one_bin_converge() {
-    let dir = tempfile::tempdir().unwrap();
+/// Opens an embedded store in `dir`: its metadata store, for checks, and its series backend.
+async fn embedded(dir: &tempfile::TempDir) -> (SqliteMetadataStore, Arc<SqliteSeriesStore>) {
     let metadata = SqliteMetadataStore::open(&dir.path().join("store.sqlite3"))
         .await
         .unwrap();
     let backend = Arc::new(SqliteSeriesStore::new(metadata.pool().clone()));
+    (metadata, backend)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn nodes_writing_one_bin_converge() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_metadata, backend) = embedded(&dir).await;
     common::nodes_writing_one_bin_converge(backend, state_windows([300, 86400])).await;
 }
 
 #[tokio::test]
 async fn recent_points_settle() {
     let dir = tempfile::tempdir().unwrap();
-    let metadata = SqliteMetadataStore::open(&dir.path().join("store.sqlite3"))
-        .await
-        .unwrap();
-    let backend = Arc::new(SqliteSeriesStore::new(metadata.pool().clone()));
+    let (metadata, backend) = embedded(&dir).await;
     common::recent_points_settle(backend).await;
     // Settled hours leave the queue.
     let queued: i64 = sqlx::query_scalar("select count(*) from summary_queue")

@@ -138,7 +138,7 @@ pub trait TimeSeriesRepository: Send + Sync + Debug {
 #[derive(Debug, Clone)]
 pub struct SeriesStore {
     repository: Arc<dyn TimeSeriesRepository>,
-    /// Writes of one series on this node take turns (see [`summaries`]).
+    /// Refreshes of one series' bins on this node take turns (see [`summaries`]).
     refresh_locks: Arc<[tokio::sync::Mutex<()>]>,
     /// Whether recent points' bins are settled later rather than at each write (see
     /// [`settling`]).
@@ -165,7 +165,7 @@ impl SeriesStore {
         self
     }
 
-    /// Returns the lock that writes of `series` on this node share.
+    /// Returns the lock that refreshes of `series` on this node share.
     fn refresh_lock(&self, series: &SeriesKey) -> &tokio::sync::Mutex<()> {
         use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
         // A fixed hasher: the stripe of a series only has to be stable within the process.

@@ -15,6 +15,7 @@ mod settling;
 pub mod sqlite;
 mod summaries;
 
+use std::collections::BTreeMap;
 use std::fmt::Debug;
 use std::sync::Arc;
 
@@ -103,6 +104,18 @@ pub trait TimeSeriesRepository: Send + Sync + Debug {
         page: Page,
     ) -> Result<Vec<Point>>;
 
+    /// Returns the base points within `range` of several series of one record, ascending within
+    /// each series. Meant for short ranges (the settling pass reads an hour or two): not paged.
+    /// A backend that keeps some of these series together reads them together.
+    async fn get_record_points(
+        &self,
+        metadata_key: &str,
+        event_types: &[String],
+        range: TimeRange,
+    ) -> Result<BTreeMap<String, Vec<Point>>> {
+        points_one_by_one(self, metadata_key, event_types, range).await
+    }
+
     /// Stores bin states of one window, replacing any with the same start.
     async fn put_bins(&self, series: &SeriesKey, window: i64, bins: &[Bin]) -> Result<()>;
 
@@ -132,6 +145,27 @@ pub trait TimeSeriesRepository: Send + Sync + Debug {
 
     /// Moves the settled time to `through` if that is later than the stored one.
     async fn advance_settled(&self, through: i64) -> Result<()>;
+}
+
+/// Reads the points of each of `event_types` of a record with its own range read.
+pub(crate) async fn points_one_by_one<R: TimeSeriesRepository + ?Sized>(
+    repository: &R,
+    metadata_key: &str,
+    event_types: &[String],
+    range: TimeRange,
+) -> Result<BTreeMap<String, Vec<Point>>> {
+    let mut points = BTreeMap::new();
+    for event_type in event_types {
+        let series = SeriesKey {
+            metadata_key: metadata_key.to_owned(),
+            event_type: event_type.clone(),
+        };
+        let read = repository
+            .get_points(&series, range, Page::default())
+            .await?;
+        points.insert(event_type.clone(), read);
+    }
+    Ok(points)
 }
 
 /// The time-series store the API uses: a backend plus the logic shared by all backends.
@@ -165,12 +199,29 @@ impl SeriesStore {
         self
     }
 
-    /// Returns the lock that refreshes of `series` on this node share.
-    fn refresh_lock(&self, series: &SeriesKey) -> &tokio::sync::Mutex<()> {
+    /// Returns the stripe of the lock that refreshes of `series` on this node share.
+    fn refresh_stripe(&self, series: &SeriesKey) -> usize {
         use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
         // A fixed hasher: the stripe of a series only has to be stable within the process.
         let hash = BuildHasherDefault::<DefaultHasher>::default().hash_one(series);
-        &self.refresh_locks[(hash % self.refresh_locks.len() as u64) as usize]
+        (hash % self.refresh_locks.len() as u64) as usize
+    }
+
+    /// Returns the lock that refreshes of `series` on this node share.
+    fn refresh_lock(&self, series: &SeriesKey) -> &tokio::sync::Mutex<()> {
+        &self.refresh_locks[self.refresh_stripe(series)]
+    }
+
+    /// Takes the turns of all of `series` at once, in stripe order, so that holders of several
+    /// never wait on each other in a circle (a write holds one at a time).
+    async fn refresh_turns(&self, series: &[SeriesKey]) -> Vec<tokio::sync::MutexGuard<'_, ()>> {
+        let stripes: std::collections::BTreeSet<usize> =
+            series.iter().map(|key| self.refresh_stripe(key)).collect();
+        let mut turns = Vec::with_capacity(stripes.len());
+        for stripe in stripes {
+            turns.push(self.refresh_locks[stripe].lock().await);
+        }
+        turns
     }
 
     /// Checks that the backend answers.

@@ -7,7 +7,9 @@
 //! the hour in which each of its touched bins closes; nothing is read. Once an hour has been over
 //! for the settling delay plus [`CLOCK_MARGIN`], a pass ([`SeriesStore::settle_due`], run by every
 //! API node) refreshes the queued series' bins that close in that hour, with the same converging
-//! refresh as a write, and moves the settled time past the hour.
+//! refresh as a write, and moves the settled time past the hour. It settles a record's series
+//! together: their windows of an hour or less are folded from one read of their points (in
+//! Cassandra a record's numbers share a partition), confirmed by one more read.
 //!
 //! Reads are exact at every moment: a bin that ends at or before the settled time is read as
 //! stored, a later one is folded at read time from its source (settled bins of a smaller window,
@@ -19,7 +21,7 @@
 //! Because that test is made after the point is stored, the one assumption is that the API
 //! nodes' clocks agree within [`CLOCK_MARGIN`].
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -28,7 +30,7 @@ use esmond_model::summary::{bin_start, fold_source};
 use futures::future::BoxFuture;
 use futures::{StreamExt, TryStreamExt, stream};
 
-use crate::summaries::{fold_bins, fold_points};
+use crate::summaries::{converge, fold_bins, fold_points};
 use crate::{Bin, Page, Result, SeriesKey, SeriesStore, TimeRange};
 
 /// The queue's unit: series are queued by the hour in which their bins close.
@@ -38,8 +40,8 @@ pub(crate) const SLOT: i64 = 3600;
 /// the delay before it settles an hour.
 pub(crate) const CLOCK_MARGIN: i64 = 300;
 
-/// Series settled side by side within one hour.
-const SERIES_IN_FLIGHT: usize = 16;
+/// Records settled side by side within one hour.
+const RECORDS_IN_FLIGHT: usize = 16;
 
 /// How long a node reuses the settled time it read; an older value only makes reads fold more.
 const SETTLED_REUSE: Duration = Duration::from_secs(1);
@@ -105,6 +107,88 @@ fn closing_in(slot: i64, window: i64) -> BTreeSet<i64> {
     starts
 }
 
+/// A bin of a record's series: its position among the record's queued series, window, start.
+type HourlyBin = (usize, i64, i64);
+
+/// The bins of windows of an hour or less that close within one slot, for each of a record's
+/// queued series, and the points they fold.
+struct HourlyBins {
+    /// The bins.
+    bins: BTreeSet<HourlyBin>,
+    /// The series that have such bins.
+    event_types: Vec<String>,
+    /// The points those bins hold.
+    range: TimeRange,
+}
+
+impl HourlyBins {
+    fn new(series: &[(String, Vec<i64>)], slot: i64) -> HourlyBins {
+        let mut bins = BTreeSet::new();
+        let mut event_types = Vec::new();
+        let (mut begin, mut end) = (i64::MAX, i64::MIN);
+        for (index, (event_type, windows)) in series.iter().enumerate() {
+            let before = bins.len();
+            for &window in windows.iter().filter(|w| (1..=SLOT).contains(*w)) {
+                for start in closing_in(slot, window) {
+                    begin = begin.min(start);
+                    end = end.max(start + window - 1);
+                    bins.insert((index, window, start));
+                }
+            }
+            if bins.len() > before {
+                event_types.push(event_type.clone());
+            }
+        }
+        HourlyBins {
+            bins,
+            event_types,
+            range: TimeRange { begin, end },
+        }
+    }
+}
+
+/// Returns the states of `wanted` that hold data, each window folded from the points or
+/// from the states of the smaller window it folds, as a refresh folds them.
+fn fold_hourly(
+    series: &[(String, Vec<i64>)],
+    points: &BTreeMap<String, Vec<crate::Point>>,
+    wanted: &BTreeSet<HourlyBin>,
+) -> BTreeMap<HourlyBin, BinState> {
+    let mut states = BTreeMap::new();
+    for (index, (event_type, windows)) in series.iter().enumerate() {
+        let Some(points) = points.get(event_type) else {
+            continue;
+        };
+        let hourly: BTreeSet<i64> = windows
+            .iter()
+            .copied()
+            .filter(|w| (1..=SLOT).contains(w))
+            .collect();
+        let mut by_window: BTreeMap<i64, BTreeMap<i64, BinState>> = BTreeMap::new();
+        for &window in &hourly {
+            let mut folded = BTreeMap::new();
+            match fold_source(window, windows).and_then(|smaller| by_window.get(&smaller)) {
+                Some(smaller) => fold_bins(
+                    &mut folded,
+                    window,
+                    smaller.iter().map(|(start, state)| (*start, state)),
+                ),
+                None => fold_points(&mut folded, window, points),
+            }
+            by_window.insert(window, folded);
+        }
+        for (window, folded) in by_window {
+            for (start, state) in folded {
+                let key = (index, window, start);
+                if state.count > 0 && wanted.contains(&key) {
+                    states.insert(key, state);
+                }
+            }
+        }
+    }
+    states
+}
+
 impl SeriesStore {
     /// Queues `series` for the hours in which the bins of its points that are not late yet
     /// close; entries this node wrote recently are skipped.
@@ -161,9 +245,16 @@ impl SeriesStore {
             let slot = slot_of(through);
             let queued = self.repository.queued_for_settling(slot).await?;
             let count = queued.len();
-            stream::iter(queued)
-                .map(|(series, windows)| self.settle_series(series, windows, slot))
-                .buffer_unordered(SERIES_IN_FLIGHT)
+            let mut records: BTreeMap<String, Vec<(String, Vec<i64>)>> = BTreeMap::new();
+            for (series, windows) in queued {
+                records
+                    .entry(series.metadata_key)
+                    .or_default()
+                    .push((series.event_type, windows));
+            }
+            stream::iter(records)
+                .map(|(metadata_key, series)| self.settle_record(metadata_key, series, slot))
+                .buffer_unordered(RECORDS_IN_FLIGHT)
                 .try_collect::<Vec<()>>()
                 .await?;
             through = (slot + 1) * SLOT;
@@ -174,14 +265,63 @@ impl SeriesStore {
         Ok(settled)
     }
 
-    /// Refreshes the bins of `series` that close within `slot`, smaller windows first (larger
-    /// ones fold them).
-    async fn settle_series(&self, series: SeriesKey, windows: Vec<i64>, slot: i64) -> Result<()> {
-        let _turn = self.refresh_lock(&series).lock().await;
-        let ordered: BTreeSet<i64> = windows.iter().copied().filter(|w| *w > 0).collect();
-        for window in ordered {
-            let starts = closing_in(slot, window);
-            self.refresh(&series, window, &windows, starts).await?;
+    /// Refreshes the bins of a record's queued `series` that close within `slot`. The windows of
+    /// an hour or less are folded together, from one read of the series' points (whose numbers
+    /// may share a partition); the longer ones then, smallest first, each from the bins of the
+    /// window it folds.
+    async fn settle_record(
+        &self,
+        metadata_key: String,
+        series: Vec<(String, Vec<i64>)>,
+        slot: i64,
+    ) -> Result<()> {
+        let keys: Vec<SeriesKey> = series
+            .iter()
+            .map(|(event_type, _)| SeriesKey {
+                metadata_key: metadata_key.clone(),
+                event_type: event_type.clone(),
+            })
+            .collect();
+        let _turns = self.refresh_turns(&keys).await;
+        let hourly = HourlyBins::new(&series, slot);
+        if !hourly.bins.is_empty() {
+            let hourly = &hourly;
+            let (metadata_key, series, keys) = (&metadata_key, &series, &keys);
+            converge(
+                hourly.bins.clone(),
+                |bins| {
+                    Box::pin(async move {
+                        let points = self
+                            .repository
+                            .get_record_points(metadata_key, &hourly.event_types, hourly.range)
+                            .await?;
+                        Ok(fold_hourly(series, &points, &bins))
+                    })
+                },
+                |pending| {
+                    Box::pin(async move {
+                        let mut by_series: BTreeMap<(usize, i64), Vec<Bin>> = BTreeMap::new();
+                        for ((index, window, start), state) in pending {
+                            by_series
+                                .entry((index, window))
+                                .or_default()
+                                .push(Bin { start, state });
+                        }
+                        let puts = by_series.iter().map(|((index, window), bins)| {
+                            self.repository.put_bins(&keys[*index], *window, bins)
+                        });
+                        futures::future::try_join_all(puts).await.map(|_| ())
+                    })
+                },
+            )
+            .await?;
+        }
+        for (key, (_, windows)) in keys.iter().zip(&series) {
+            let longer: BTreeSet<i64> = windows.iter().copied().filter(|w| *w > SLOT).collect();
+            for window in longer {
+                self.refresh(key, window, windows, closing_in(slot, window))
+                    .await?;
+            }
         }
         Ok(())
     }
@@ -276,7 +416,11 @@ impl SeriesStore {
                     let parts = self
                         .bins(series, smaller, windows, source, Page::default())
                         .await?;
-                    fold_bins(&mut states, window, &parts);
+                    fold_bins(
+                        &mut states,
+                        window,
+                        parts.iter().map(|part| (part.start, &part.state)),
+                    );
                 }
                 None => {
                     let points = self
@@ -298,6 +442,42 @@ impl SeriesStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_hour_is_folded_for_each_series_and_window() {
+        let slot = 500_000;
+        let series = vec![
+            ("a".to_owned(), vec![300, 3600, 86_400]),
+            ("b".to_owned(), vec![600]),
+        ];
+        let hourly = HourlyBins::new(&series, slot);
+        // 12 + 1 bins of a, 6 of b; a's daily bin is left to the longer windows.
+        assert_eq!(hourly.bins.len(), 19);
+        assert_eq!(hourly.event_types, ["a", "b"]);
+        let begin = slot * SLOT;
+        assert_eq!(
+            (hourly.range.begin, hourly.range.end),
+            (begin, begin + 3599)
+        );
+        let points = |value: i64| -> Vec<crate::Point> {
+            (0..60)
+                .map(|minute| crate::Point {
+                    ts: begin + 60 * minute,
+                    value: esmond_model::Value::Integer(value),
+                })
+                .collect()
+        };
+        let read = BTreeMap::from([("a".to_owned(), points(1)), ("b".to_owned(), points(10))]);
+        let states = fold_hourly(&series, &read, &hourly.bins);
+        assert_eq!(states.len(), 19);
+        let sum = |key: HourlyBin| (states[&key].count, states[&key].int_sum);
+        assert_eq!(sum((0, 300, begin + 300)), (5, 5));
+        assert_eq!(sum((0, 3600, begin)), (60, 60));
+        assert_eq!(sum((1, 600, begin + 600)), (10, 100));
+        // Only the bins asked for.
+        let one = BTreeSet::from([(1, 600, begin)]);
+        assert_eq!(fold_hourly(&series, &read, &one).len(), 1);
+    }
 
     #[test]
     fn bins_close_in_the_hour_of_their_last_second() {

@@ -13,6 +13,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use esmond_model::summary::{bin_start, fold_source};
 use esmond_model::{BinState, DataType};
+use futures::future::BoxFuture;
 
 use crate::buckets::is_numeric;
 use crate::{Bin, Error, Page, Point, Result, SeriesKey, SeriesStore, TimeRange};
@@ -211,36 +212,20 @@ impl SeriesStore {
         windows: &[i64],
         bins: BTreeSet<i64>,
     ) -> Result<()> {
-        let mut pending = self.compute(series, window, windows, &bins).await?;
-        for round in 0..MAX_REFRESHES {
-            if round > 0 {
-                // Another node is writing the same bins: let it finish before looking again.
-                tokio::time::sleep(backoff(round)).await;
-            }
-            let stored: Vec<Bin> = pending
-                .iter()
-                .map(|(start, state)| Bin {
-                    start: *start,
-                    state: state.clone(),
+        converge(
+            bins,
+            |bins| Box::pin(async move { self.compute(series, window, windows, &bins).await }),
+            |pending| {
+                Box::pin(async move {
+                    let stored: Vec<Bin> = pending
+                        .into_iter()
+                        .map(|(start, state)| Bin { start, state })
+                        .collect();
+                    self.repository.put_bins(series, window, &stored).await
                 })
-                .collect();
-            self.repository.put_bins(series, window, &stored).await?;
-            let starts: BTreeSet<i64> = pending.keys().copied().collect();
-            let check = self.compute(series, window, windows, &starts).await?;
-            pending = check
-                .into_iter()
-                .filter(|(start, state)| pending.get(start) != Some(state))
-                .collect();
-            if pending.is_empty() {
-                return Ok(());
-            }
-            tracing::debug!(
-                window,
-                bins = pending.len(),
-                "summary bins changed under a concurrent write, refreshing"
-            );
-        }
-        Err(Error::Contention)
+            },
+        )
+        .await
     }
 
     /// Returns the fold of each of `bins` of `window`, from its source; empty bins are left out.
@@ -264,7 +249,11 @@ impl SeriesStore {
                         .repository
                         .get_bins(series, smaller, range, Page::default())
                         .await?;
-                    fold_bins(&mut states, window, &parts);
+                    fold_bins(
+                        &mut states,
+                        window,
+                        parts.iter().map(|part| (part.start, &part.state)),
+                    );
                 }
                 None => {
                     let points = self
@@ -280,13 +269,50 @@ impl SeriesStore {
     }
 }
 
+/// Stores the states `compute` returns for `keys` with `put`, then computes them again from a
+/// fresh read of their source, and stores again those that changed meanwhile, until a
+/// recomputation confirms every stored state (the refresh of the module docs). `compute` returns
+/// the states of the keys asked for that hold data.
+pub(crate) async fn converge<'a, K: Ord + Clone>(
+    keys: BTreeSet<K>,
+    compute: impl Fn(BTreeSet<K>) -> BoxFuture<'a, Result<BTreeMap<K, BinState>>>,
+    put: impl Fn(BTreeMap<K, BinState>) -> BoxFuture<'a, Result<()>>,
+) -> Result<()> {
+    let mut pending = compute(keys).await?;
+    for round in 0..MAX_REFRESHES {
+        if round > 0 {
+            // Another node is writing the same bins: let it finish before looking again.
+            tokio::time::sleep(backoff(round)).await;
+        }
+        put(pending.clone()).await?;
+        let stored: BTreeSet<K> = pending.keys().cloned().collect();
+        let check = compute(stored).await?;
+        pending = check
+            .into_iter()
+            .filter(|(key, state)| pending.get(key) != Some(state))
+            .collect();
+        if pending.is_empty() {
+            return Ok(());
+        }
+        tracing::debug!(
+            bins = pending.len(),
+            "summary bins changed under a concurrent write, refreshing"
+        );
+    }
+    Err(Error::Contention)
+}
+
 /// Adds the state of each of `parts` (bins of a smaller window) to the `window` bin holding it.
-pub(crate) fn fold_bins(states: &mut BTreeMap<i64, BinState>, window: i64, parts: &[Bin]) {
-    for part in parts {
+pub(crate) fn fold_bins<'a>(
+    states: &mut BTreeMap<i64, BinState>,
+    window: i64,
+    parts: impl IntoIterator<Item = (i64, &'a BinState)>,
+) {
+    for (start, state) in parts {
         states
-            .entry(bin_start(part.start, window))
+            .entry(bin_start(start, window))
             .or_default()
-            .merge(&part.state);
+            .merge(state);
     }
 }
 

@@ -12,12 +12,17 @@ mod retry;
 mod schema;
 mod settings;
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use esmond_model::{DataType, SummaryType};
+use futures::future::BoxFuture;
 use futures::{StreamExt, TryStreamExt, stream};
 use scylla::client::session::Session;
+use scylla::errors::ExecutionError;
+use scylla::serialize::row::SerializeRow;
+use scylla::statement::batch::{Batch, BatchStatement, BatchType};
 use scylla::statement::prepared::PreparedStatement;
 use scylla::value::MaybeUnset;
 use std::future::Future;
@@ -57,6 +62,7 @@ fn driver_error(error: impl std::error::Error + Send + Sync + 'static) -> Error 
 struct Statements {
     insert_point: PreparedStatement,
     select_points: PreparedStatement,
+    select_record_points: PreparedStatement,
     select_existing: PreparedStatement,
     insert_bin: PreparedStatement,
     select_bins: PreparedStatement,
@@ -87,6 +93,12 @@ impl Statements {
                 "select ts, v_int, v_float, v_num, v_den, v_json from {keyspace}.points \
                  where metadata_key = ? and part = ? and bucket = ? and ts >= ? and ts <= ? and event_type = ? \
                  limit ? allow filtering"
+            ))
+            .await?,
+            select_record_points: prepare(format!(
+                "select event_type, ts, v_int, v_float, v_num, v_den, v_json from {keyspace}.points \
+                 where metadata_key = ? and part = ? and bucket = ? and ts >= ? and ts <= ? and event_type in ? \
+                 allow filtering"
             ))
             .await?,
             select_existing: prepare(format!(
@@ -170,6 +182,45 @@ where
     Ok(())
 }
 
+/// Most rows one batch takes.
+const BATCH_ROWS: usize = 32;
+
+/// About the most bytes one batch takes: under Cassandra's default warning size (5 KiB).
+const BATCH_BYTES: usize = 4096;
+
+/// The size of a row besides its text column, roughly.
+const ROW_BYTES: usize = 100;
+
+/// Rows for one statement: each with the bucket of its partition (the rest of the partition key
+/// is the same for all), an estimate of its size in bytes, and its values.
+type Rows<V> = Vec<(i64, usize, V)>;
+
+/// Splits `rows` into the groups written together: rows of one partition, in order, at most
+/// [`BATCH_ROWS`] and about [`BATCH_BYTES`] a group.
+fn batches<V>(rows: Rows<V>) -> Vec<Vec<V>> {
+    let mut by_bucket: BTreeMap<i64, Vec<(usize, V)>> = BTreeMap::new();
+    for (bucket, size, values) in rows {
+        by_bucket.entry(bucket).or_default().push((size, values));
+    }
+    let mut groups = Vec::new();
+    for partition in by_bucket.into_values() {
+        let mut group = Vec::new();
+        let mut bytes = 0;
+        for (size, values) in partition {
+            if !group.is_empty() && (group.len() == BATCH_ROWS || bytes + size > BATCH_BYTES) {
+                groups.push(std::mem::take(&mut group));
+                bytes = 0;
+            }
+            bytes += size;
+            group.push(values);
+        }
+        if !group.is_empty() {
+            groups.push(group);
+        }
+    }
+    groups
+}
+
 /// Records that a row with `ttl` lands in `bucket`: the bucket's index entry must live as long as
 /// its longest-lived row, and a row without TTL (0) keeps it forever.
 fn note_bucket(used: &mut std::collections::BTreeMap<i64, i32>, bucket: i64, ttl: i32) {
@@ -220,6 +271,33 @@ impl CassandraSeriesStore {
                 .time_to_idle(INDEXED_IDLE)
                 .build(),
         })
+    }
+
+    /// Writes `rows` with `statement`: the rows of one partition as unlogged batches, which
+    /// Cassandra applies as one mutation each, and a lone row as a plain statement.
+    async fn write_rows<V: SerializeRow + Send + Sync>(
+        &self,
+        statement: &PreparedStatement,
+        rows: Rows<V>,
+    ) -> Result<()> {
+        let writes: Vec<BoxFuture<'_, std::result::Result<(), ExecutionError>>> = batches(rows)
+            .into_iter()
+            .map(|mut group| {
+                if group.len() == 1
+                    && let Some(values) = group.pop()
+                {
+                    let write = self.session.execute_unpaged(statement, values);
+                    return Box::pin(async move { write.await.map(drop) }) as BoxFuture<'_, _>;
+                }
+                let mut batch = Batch::new_with_statements(
+                    BatchType::Unlogged,
+                    vec![BatchStatement::PreparedStatement(statement.clone()); group.len()],
+                );
+                batch.set_is_idempotent(true);
+                Box::pin(async move { self.session.batch(&batch, group).await.map(drop) })
+            })
+            .collect();
+        run_bounded(writes).await
     }
 
     /// Returns the partitions of a series (base points under window 0) within `range` that
@@ -383,7 +461,7 @@ impl TimeSeriesRepository for CassandraSeriesStore {
             note_bucket(&mut used, bucket, ttl);
             writes.push((bucket, ValueColumns::of(point), ttl));
         }
-        let mut pending = Vec::with_capacity(writes.len());
+        let mut rows = Vec::with_capacity(writes.len());
         for (bucket, columns, ttl) in &writes {
             let values = (
                 &series.metadata_key,
@@ -399,12 +477,10 @@ impl TimeSeriesRepository for CassandraSeriesStore {
                 MaybeUnset::from_option(columns.v_json.as_deref()),
                 *ttl,
             );
-            pending.push(
-                self.session
-                    .execute_unpaged(&self.statements.insert_point, values),
-            );
+            let size = ROW_BYTES + columns.v_json.as_ref().map_or(0, String::len);
+            rows.push((*bucket, size, values));
         }
-        run_bounded(pending).await?;
+        self.write_rows(&self.statements.insert_point, rows).await?;
         let used: Vec<(i64, i32)> = used.into_iter().collect();
         self.index_buckets(series, BASE_WINDOW, span, &used).await
     }
@@ -465,6 +541,87 @@ impl TimeSeriesRepository for CassandraSeriesStore {
         Ok(points.into_iter().skip(skip).collect())
     }
 
+    async fn get_record_points(
+        &self,
+        metadata_key: &str,
+        event_types: &[String],
+        range: TimeRange,
+    ) -> Result<BTreeMap<String, Vec<Point>>> {
+        let first = bucket_of(range.begin, POINT_SPAN);
+        let last = bucket_of(range.end.max(range.begin), POINT_SPAN);
+        if last.saturating_sub(first) >= DIRECT_BUCKETS {
+            return crate::points_one_by_one(self, metadata_key, event_types, range).await;
+        }
+        // One read per partition and day: the record's numbers share theirs.
+        let mut types: BTreeMap<&str, DataType> = BTreeMap::new();
+        let mut parts: BTreeMap<&str, Vec<&String>> = BTreeMap::new();
+        for event_type in event_types {
+            let series = SeriesKey {
+                metadata_key: metadata_key.to_owned(),
+                event_type: event_type.clone(),
+            };
+            let data_type = data_type(&series)?;
+            types.insert(event_type, data_type);
+            parts
+                .entry(point_part(event_type, data_type))
+                .or_default()
+                .push(event_type);
+        }
+        let reads = parts.iter().flat_map(|(part, members)| {
+            (first..=last).map(move |bucket| {
+                let values = (
+                    metadata_key,
+                    *part,
+                    bucket,
+                    range.begin,
+                    range.end,
+                    members.as_slice(),
+                );
+                self.session
+                    .execute_unpaged(&self.statements.select_record_points, values)
+            })
+        });
+        let results = futures::future::try_join_all(reads)
+            .await
+            .map_err(driver_error)?;
+        let mut points: BTreeMap<String, Vec<Point>> = event_types
+            .iter()
+            .map(|event_type| (event_type.clone(), Vec::new()))
+            .collect();
+        // Partitions come back in day order, and rows by time within each.
+        for result in results {
+            let rows = result.into_rows_result().map_err(driver_error)?;
+            type RecordPointRow = (
+                String,
+                i64,
+                Option<i64>,
+                Option<f64>,
+                Option<i64>,
+                Option<i64>,
+                Option<String>,
+            );
+            for row in rows.rows::<RecordPointRow>().map_err(driver_error)? {
+                let (event_type, ts, v_int, v_float, v_num, v_den, v_json) =
+                    row.map_err(driver_error)?;
+                let (Some(data_type), Some(series)) =
+                    (types.get(event_type.as_str()), points.get_mut(&event_type))
+                else {
+                    continue;
+                };
+                let columns = ValueColumns {
+                    ts,
+                    v_int,
+                    v_float,
+                    v_num,
+                    v_den,
+                    v_json,
+                };
+                series.push(columns.into_point(*data_type)?);
+            }
+        }
+        Ok(points)
+    }
+
     async fn put_bins(&self, series: &SeriesKey, window: i64, bins: &[Bin]) -> Result<()> {
         let span = bin_span(window);
         let expiry = self.bin_expiry(series, window);
@@ -477,9 +634,11 @@ impl TimeSeriesRepository for CassandraSeriesStore {
             note_bucket(&mut used, bucket, ttl);
             writes.push((bucket, bin, ttl));
         }
-        let mut pending = Vec::with_capacity(writes.len());
+        let mut rows = Vec::with_capacity(writes.len());
         for (bucket, bin, ttl) in &writes {
             let state = &bin.state;
+            let histogram = state.histogram.as_ref().map(histogram_to_text);
+            let size = ROW_BYTES + histogram.as_ref().map_or(0, String::len);
             let values = (
                 &series.metadata_key,
                 &series.event_type,
@@ -491,15 +650,12 @@ impl TimeSeriesRepository for CassandraSeriesStore {
                 state.float_sum,
                 state.numerator,
                 state.denominator,
-                MaybeUnset::from_option(state.histogram.as_ref().map(histogram_to_text)),
+                MaybeUnset::from_option(histogram),
                 *ttl,
             );
-            pending.push(
-                self.session
-                    .execute_unpaged(&self.statements.insert_bin, values),
-            );
+            rows.push((*bucket, size, values));
         }
-        run_bounded(pending).await?;
+        self.write_rows(&self.statements.insert_bin, rows).await?;
         let used: Vec<(i64, i32)> = used.into_iter().collect();
         self.index_buckets(series, window, span, &used).await
     }
@@ -616,5 +772,28 @@ impl TimeSeriesRepository for CassandraSeriesStore {
             .await
             .map_err(driver_error)?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rows_go_together_by_partition_within_limits() {
+        let mut rows: Rows<u32> = Vec::new();
+        // 41 small rows in day 1 interleaved with 2 in day 2, then 3 large rows in day 3.
+        for n in 0..43 {
+            let bucket = if n % 15 == 14 { 2 } else { 1 };
+            rows.push((bucket, 50, n));
+        }
+        for n in 100..103 {
+            rows.push((3, 3000, n));
+        }
+        let groups = batches(rows);
+        let sizes: Vec<usize> = groups.iter().map(Vec::len).collect();
+        assert_eq!(sizes, [32, 9, 2, 1, 1, 1]);
+        assert_eq!(groups[2], [14, 29]);
+        assert_eq!(groups[0][..3], [0, 1, 2]);
     }
 }

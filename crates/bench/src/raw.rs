@@ -14,6 +14,7 @@ use esmond_storage::buckets::{POINT_SPAN, bucket_of};
 use esmond_storage::cassandra::{CassandraSeriesStore, CassandraSettings, point_part};
 use futures::{StreamExt, TryStreamExt, stream};
 use scylla::client::session::Session;
+use scylla::statement::batch::{Batch, BatchStatement, BatchType};
 use scylla::statement::prepared::PreparedStatement;
 use serde_json::Value;
 
@@ -370,6 +371,9 @@ async fn write_run(
         .as_array()
         .cloned()
         .unwrap_or_default();
+    // A run's numbers share a partition: the archive stores them as one batch, and so does
+    // this writer. Histograms and documents each have their own.
+    let mut numbers = Vec::new();
     let mut writes = Vec::with_capacity(values.len() + bins.len());
     for value in &values {
         let event_type = value["event-type"].as_str().unwrap_or_default().to_owned();
@@ -377,11 +381,12 @@ async fn write_run(
         let data_type = EventType::lookup(&event_type)
             .context("an event type of the catalog")?
             .data_type();
-        let part = point_part(&event_type, data_type);
+        let part = point_part(&event_type, data_type).to_owned();
+        let shared = part.is_empty();
         let (v_int, v_float, v_num, v_den, v_json) = columns(&value["val"]);
         let row = (
             &key,
-            part.to_owned(),
+            part,
             bucket_of(run.ts, POINT_SPAN),
             run.ts,
             event_type,
@@ -392,8 +397,23 @@ async fn write_run(
             v_json,
             0_i32,
         );
-        writes.push(session.execute_unpaged(&statements.0, row));
+        if shared {
+            numbers.push(row);
+        } else {
+            writes.push(session.execute_unpaged(&statements.0, row));
+        }
     }
+    let mut batch = Batch::new_with_statements(
+        BatchType::Unlogged,
+        vec![BatchStatement::PreparedStatement(statements.0.clone()); numbers.len()],
+    );
+    batch.set_is_idempotent(true);
+    let numbers = async {
+        if numbers.is_empty() {
+            return Ok(());
+        }
+        session.batch(&batch, numbers).await.map(drop)
+    };
     let mut bin_writes = Vec::with_capacity(bins.len());
     for &(_, _, series, window, start) in bins {
         let event_type = values[series]["event-type"].as_str().unwrap_or_default();
@@ -424,6 +444,6 @@ async fn write_run(
     let bins = stream::iter(bin_writes)
         .buffer_unordered(32)
         .try_collect::<Vec<_>>();
-    futures::try_join!(points, bins)?;
+    futures::try_join!(numbers, points, bins)?;
     Ok(())
 }

@@ -93,8 +93,9 @@ pub trait TimeSeriesRepository: Send + Sync + Debug {
         timestamps: &[i64],
     ) -> Result<Vec<(String, i64)>>;
 
-    /// Stores base points, replacing any at the same time stamps.
-    async fn put_points(&self, series: &SeriesKey, points: &[Point]) -> Result<()>;
+    /// Stores the base points of several series, replacing any at the same time stamps. A
+    /// backend that keeps some of these series together stores them together.
+    async fn put_points(&self, series: &[(&SeriesKey, &[Point])]) -> Result<()>;
 
     /// Returns base points within `range`, ascending.
     async fn get_points(

@@ -49,6 +49,53 @@ pub struct SeriesWrite {
     pub points: Vec<Point>,
 }
 
+/// One series' share of a write, ready to store.
+#[derive(Debug)]
+struct Staged {
+    series: SeriesKey,
+    windows: Vec<i64>,
+    /// The points to store, one per second.
+    fresh: Vec<Point>,
+    /// Every second posted, duplicates included: their bins are refreshed.
+    touched: BTreeSet<i64>,
+    outcome: WriteOutcome,
+}
+
+impl Staged {
+    /// Applies the duplicate rules to `write`, given the seconds already occupied.
+    fn new(write: SeriesWrite, occupied: &BTreeSet<i64>) -> Staged {
+        let SeriesWrite {
+            series,
+            data_type,
+            windows,
+            points,
+        } = write;
+        let touched: BTreeSet<i64> = points.iter().map(|point| point.ts).collect();
+        let mut outcome = WriteOutcome::default();
+        let mut unique: BTreeMap<i64, Point> = BTreeMap::new();
+        if is_numeric(data_type) {
+            let mut duplicates = BTreeSet::new();
+            for point in points {
+                if occupied.contains(&point.ts) || unique.contains_key(&point.ts) {
+                    duplicates.insert(point.ts);
+                } else {
+                    unique.insert(point.ts, point);
+                }
+            }
+            outcome.duplicates = duplicates.into_iter().collect();
+        } else {
+            unique.extend(points.into_iter().map(|point| (point.ts, point)));
+        }
+        Staged {
+            series,
+            windows,
+            fresh: unique.into_values().collect(),
+            touched,
+            outcome,
+        }
+    }
+}
+
 impl SeriesStore {
     /// Stores `points` of one series; see [`SeriesStore::write_all`].
     pub async fn write(
@@ -76,7 +123,8 @@ impl SeriesStore {
     /// For numeric data a point at an occupied second is skipped and reported as a duplicate,
     /// the first of several in one request wins; other data replaces the stored point, the last
     /// of several wins. The occupied seconds of all numeric series of a record are found with
-    /// one read. Bins are refreshed for every point given, duplicates included, so that a
+    /// one read, and their points stored with one call (in Cassandra, one batch per day). Bins
+    /// are refreshed for every point given, duplicates included, so that a
     /// retried request also repairs summaries its first attempt could not finish.
     pub async fn write_all(&self, writes: Vec<SeriesWrite>) -> Result<Vec<WriteOutcome>> {
         // Only numbers wait for the duplicate check; the other series are stored meanwhile.
@@ -89,16 +137,18 @@ impl SeriesStore {
             let mut occupied = self
                 .occupied(numbers.iter().map(|(_, write)| write))
                 .await?;
-            let stored = numbers.into_iter().map(|(index, write)| {
+            let staged = numbers.into_iter().map(|(index, write)| {
                 let taken = occupied.remove(&write.series).unwrap_or_default();
-                async move { Ok::<_, Error>((index, self.store(write, &taken).await?)) }
+                (index, Staged::new(write, &taken))
             });
-            futures::future::try_join_all(stored).await
+            self.store(staged.collect()).await
         };
-        let unchecked =
-            futures::future::try_join_all(others.into_iter().map(|(index, write)| async move {
-                Ok::<_, Error>((index, self.store(write, &BTreeSet::new()).await?))
-            }));
+        let unchecked = async {
+            let staged = others
+                .into_iter()
+                .map(|(index, write)| (index, Staged::new(write, &BTreeSet::new())));
+            self.store(staged.collect()).await
+        };
         let (checked, unchecked) = futures::try_join!(checked, unchecked)?;
         let mut outcomes = vec![WriteOutcome::default(); count];
         for (index, outcome) in checked.into_iter().chain(unchecked) {
@@ -142,66 +192,64 @@ impl SeriesStore {
         Ok(occupied)
     }
 
-    /// Stores one series' points, given the seconds already occupied, and its summaries.
-    async fn store(&self, write: SeriesWrite, occupied: &BTreeSet<i64>) -> Result<WriteOutcome> {
-        let SeriesWrite {
-            series,
-            data_type,
-            windows,
-            points,
-        } = write;
-        let (series, windows) = (&series, windows.as_slice());
+    /// Stores staged series writes, their points with one call, and their summaries; returns
+    /// each write's outcome with its index.
+    async fn store(&self, staged: Vec<(usize, Staged)>) -> Result<Vec<(usize, WriteOutcome)>> {
         // (The duplicate check before is not atomic with the write, on one node as across
         // nodes, as in esmond.)
-        let touched: BTreeSet<i64> = points.iter().map(|point| point.ts).collect();
-        let mut outcome = WriteOutcome::default();
-        let mut unique: BTreeMap<i64, Point> = BTreeMap::new();
-        if is_numeric(data_type) {
-            let mut duplicates = BTreeSet::new();
-            for point in points {
-                if occupied.contains(&point.ts) || unique.contains_key(&point.ts) {
-                    duplicates.insert(point.ts);
-                } else {
-                    unique.insert(point.ts, point);
-                }
-            }
-            outcome.duplicates = duplicates.into_iter().collect();
-        } else {
-            unique.extend(points.into_iter().map(|point| (point.ts, point)));
-        }
-        let fresh: Vec<Point> = unique.into_values().collect();
-        let settling = self.settling.as_deref().filter(|_| !windows.is_empty());
-        if let Some(settling) = settling {
+        if let Some(settling) = self.settling.as_deref() {
             // Queued before the points are stored: a point is never in the store unnoticed by
             // the settling pass.
-            self.queue_recent(settling, series, windows, &touched)
-                .await?;
+            let queued = staged
+                .iter()
+                .filter(|(_, write)| !write.windows.is_empty())
+                .map(|(_, write)| {
+                    self.queue_recent(settling, &write.series, &write.windows, &write.touched)
+                });
+            futures::future::try_join_all(queued).await?;
         }
-        if !fresh.is_empty() {
-            self.repository.put_points(series, &fresh).await?;
+        let points: Vec<(&SeriesKey, &[Point])> = staged
+            .iter()
+            .filter(|(_, write)| !write.fresh.is_empty())
+            .map(|(_, write)| (&write.series, write.fresh.as_slice()))
+            .collect();
+        if !points.is_empty() {
+            self.repository.put_points(&points).await?;
         }
-        // Bins of points that are late now may be settled already: refresh them here. The
-        // others are folded at read time until the pass settles them.
+        let refreshed = staged.iter().map(|(_, write)| self.refresh_late(write));
+        futures::future::try_join_all(refreshed).await?;
+        Ok(staged
+            .into_iter()
+            .map(|(index, write)| (index, write.outcome))
+            .collect())
+    }
+
+    /// Refreshes the bins of a stored write's points that are late now: their hours may be
+    /// settled already. The others are folded at read time until the pass settles them.
+    async fn refresh_late(&self, write: &Staged) -> Result<()> {
         let now = crate::now();
-        let late: BTreeSet<i64> = match settling {
-            Some(settling) => touched
-                .into_iter()
+        let late: BTreeSet<i64> = match self.settling.as_deref() {
+            Some(settling) => write
+                .touched
+                .iter()
+                .copied()
                 .filter(|&ts| settling.is_late(ts, now))
                 .collect(),
-            None => touched,
+            None => write.touched.clone(),
         };
-        if late.is_empty() {
-            return Ok(outcome);
+        if late.is_empty() || write.windows.is_empty() {
+            return Ok(());
         }
         // Refreshes of one series on this node take turns: other nodes are then the only source
         // of change a refresh has to chase. Storing points needs no turn: every writer
         // refreshes after its own points are stored.
-        let _turn = self.refresh_lock(series).lock().await;
-        for &window in windows {
+        let _turn = self.refresh_lock(&write.series).lock().await;
+        for &window in &write.windows {
             let bins: BTreeSet<i64> = late.iter().map(|ts| bin_start(*ts, window)).collect();
-            self.refresh(series, window, windows, bins).await?;
+            self.refresh(&write.series, window, &write.windows, bins)
+                .await?;
         }
-        Ok(outcome)
+        Ok(())
     }
 
     /// Recomputes and stores `bins` of `window` until a re-read of their source confirms them.

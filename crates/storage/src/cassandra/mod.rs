@@ -191,19 +191,22 @@ const BATCH_BYTES: usize = 4096;
 /// The size of a row besides its text column, roughly.
 const ROW_BYTES: usize = 100;
 
-/// Rows for one statement: each with the bucket of its partition (the rest of the partition key
-/// is the same for all), an estimate of its size in bytes, and its values.
-type Rows<V> = Vec<(i64, usize, V)>;
+/// Rows for one statement: each with its partition (or the part of its key that varies), an
+/// estimate of its size in bytes, and its values.
+type Rows<P, V> = Vec<(P, usize, V)>;
 
 /// Splits `rows` into the groups written together: rows of one partition, in order, at most
 /// [`BATCH_ROWS`] and about [`BATCH_BYTES`] a group.
-fn batches<V>(rows: Rows<V>) -> Vec<Vec<V>> {
-    let mut by_bucket: BTreeMap<i64, Vec<(usize, V)>> = BTreeMap::new();
-    for (bucket, size, values) in rows {
-        by_bucket.entry(bucket).or_default().push((size, values));
+fn batches<P: Ord, V>(rows: Rows<P, V>) -> Vec<Vec<V>> {
+    let mut by_partition: BTreeMap<P, Vec<(usize, V)>> = BTreeMap::new();
+    for (partition, size, values) in rows {
+        by_partition
+            .entry(partition)
+            .or_default()
+            .push((size, values));
     }
     let mut groups = Vec::new();
-    for partition in by_bucket.into_values() {
+    for partition in by_partition.into_values() {
         let mut group = Vec::new();
         let mut bytes = 0;
         for (size, values) in partition {
@@ -223,7 +226,7 @@ fn batches<V>(rows: Rows<V>) -> Vec<Vec<V>> {
 
 /// Records that a row with `ttl` lands in `bucket`: the bucket's index entry must live as long as
 /// its longest-lived row, and a row without TTL (0) keeps it forever.
-fn note_bucket(used: &mut std::collections::BTreeMap<i64, i32>, bucket: i64, ttl: i32) {
+fn note_bucket(used: &mut BTreeMap<i64, i32>, bucket: i64, ttl: i32) {
     let longest = used.entry(bucket).or_insert(ttl);
     *longest = if ttl == 0 || *longest == 0 {
         0
@@ -275,10 +278,10 @@ impl CassandraSeriesStore {
 
     /// Writes `rows` with `statement`: the rows of one partition as unlogged batches, which
     /// Cassandra applies as one mutation each, and a lone row as a plain statement.
-    async fn write_rows<V: SerializeRow + Send + Sync>(
+    async fn write_rows<P: Ord, V: SerializeRow + Send + Sync>(
         &self,
         statement: &PreparedStatement,
-        rows: Rows<V>,
+        rows: Rows<P, V>,
     ) -> Result<()> {
         let writes: Vec<BoxFuture<'_, std::result::Result<(), ExecutionError>>> = batches(rows)
             .into_iter()
@@ -446,29 +449,33 @@ impl TimeSeriesRepository for CassandraSeriesStore {
         Ok(existing)
     }
 
-    async fn put_points(&self, series: &SeriesKey, points: &[Point]) -> Result<()> {
+    async fn put_points(&self, series: &[(&SeriesKey, &[Point])]) -> Result<()> {
         let span = POINT_SPAN;
-        let part = point_part(&series.event_type, data_type(series)?);
-        let expiry = self
-            .retention
-            .expiry(&series.event_type, SummaryType::Base.json_name(), 0);
         let now = crate::now();
-        let mut used: std::collections::BTreeMap<i64, i32> = std::collections::BTreeMap::new();
-        let mut writes = Vec::with_capacity(points.len());
-        for point in points {
-            let ttl = RetentionPolicy::ttl(expiry, point.ts, now);
-            let bucket = bucket_of(point.ts, span);
-            note_bucket(&mut used, bucket, ttl);
-            writes.push((bucket, ValueColumns::of(point), ttl));
+        let mut writes = Vec::new();
+        let mut used_by_series = Vec::with_capacity(series.len());
+        for &(key, points) in series {
+            let part = point_part(&key.event_type, data_type(key)?);
+            let expiry = self
+                .retention
+                .expiry(&key.event_type, SummaryType::Base.json_name(), 0);
+            let mut used: BTreeMap<i64, i32> = BTreeMap::new();
+            for point in points {
+                let ttl = RetentionPolicy::ttl(expiry, point.ts, now);
+                let bucket = bucket_of(point.ts, span);
+                note_bucket(&mut used, bucket, ttl);
+                writes.push((key, part, bucket, ValueColumns::of(point), ttl));
+            }
+            used_by_series.push((key, used.into_iter().collect::<Vec<_>>()));
         }
         let mut rows = Vec::with_capacity(writes.len());
-        for (bucket, columns, ttl) in &writes {
+        for (key, part, bucket, columns, ttl) in &writes {
             let values = (
-                &series.metadata_key,
-                part,
+                &key.metadata_key,
+                *part,
                 *bucket,
                 columns.ts,
-                &series.event_type,
+                &key.event_type,
                 // Unset, not null: a null would write a tombstone for every absent column.
                 MaybeUnset::from_option(columns.v_int),
                 MaybeUnset::from_option(columns.v_float),
@@ -478,11 +485,15 @@ impl TimeSeriesRepository for CassandraSeriesStore {
                 *ttl,
             );
             let size = ROW_BYTES + columns.v_json.as_ref().map_or(0, String::len);
-            rows.push((*bucket, size, values));
+            let partition = (key.metadata_key.as_str(), *part, *bucket);
+            rows.push((partition, size, values));
         }
         self.write_rows(&self.statements.insert_point, rows).await?;
-        let used: Vec<(i64, i32)> = used.into_iter().collect();
-        self.index_buckets(series, BASE_WINDOW, span, &used).await
+        let indexed = used_by_series
+            .iter()
+            .map(|(key, used)| self.index_buckets(key, BASE_WINDOW, span, used));
+        futures::future::try_join_all(indexed).await?;
+        Ok(())
     }
 
     async fn get_points(
@@ -626,7 +637,7 @@ impl TimeSeriesRepository for CassandraSeriesStore {
         let span = bin_span(window);
         let expiry = self.bin_expiry(series, window);
         let now = crate::now();
-        let mut used: std::collections::BTreeMap<i64, i32> = std::collections::BTreeMap::new();
+        let mut used: BTreeMap<i64, i32> = BTreeMap::new();
         let mut writes = Vec::with_capacity(bins.len());
         for bin in bins {
             let ttl = RetentionPolicy::ttl(expiry, bin.start.saturating_add(window), now);
@@ -781,7 +792,7 @@ mod tests {
 
     #[test]
     fn rows_go_together_by_partition_within_limits() {
-        let mut rows: Rows<u32> = Vec::new();
+        let mut rows: Rows<i64, u32> = Vec::new();
         // 41 small rows in day 1 interleaved with 2 in day 2, then 3 large rows in day 3.
         for n in 0..43 {
             let bucket = if n % 15 == 14 { 2 } else { 1 };

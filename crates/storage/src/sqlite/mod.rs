@@ -88,22 +88,26 @@ impl TimeSeriesRepository for SqliteSeriesStore {
         Ok(existing)
     }
 
-    async fn put_points(&self, series: &SeriesKey, points: &[Point]) -> Result<()> {
+    async fn put_points(&self, series: &[(&SeriesKey, &[Point])]) -> Result<()> {
         let _writer = self.writer.lock().await;
         let mut tx = self.pool.begin().await?;
-        for chunk in points.chunks(INSERT_CHUNK) {
+        let rows: Vec<(&SeriesKey, ValueColumns)> = series
+            .iter()
+            .flat_map(|(key, points)| points.iter().map(|point| (*key, ValueColumns::of(point))))
+            .collect();
+        for chunk in rows.chunks(INSERT_CHUNK) {
             let mut insert: QueryBuilder<Sqlite> = QueryBuilder::new(
                 "insert into base_point (metadata_key, event_type, ts, v_int, v_float, v_num, v_den, v_json) ",
             );
-            insert.push_values(chunk.iter().map(ValueColumns::of), |mut row, columns| {
-                row.push_bind(&series.metadata_key)
-                    .push_bind(&series.event_type)
+            insert.push_values(chunk, |mut row, (key, columns)| {
+                row.push_bind(&key.metadata_key)
+                    .push_bind(&key.event_type)
                     .push_bind(columns.ts)
                     .push_bind(columns.v_int)
                     .push_bind(columns.v_float)
                     .push_bind(columns.v_num)
                     .push_bind(columns.v_den)
-                    .push_bind(columns.v_json);
+                    .push_bind(&columns.v_json);
             });
             insert.push(
                 " on conflict (metadata_key, event_type, ts) do update set v_int = excluded.v_int, \

@@ -82,8 +82,8 @@ struct IngestArgs {
     #[arg(long, value_delimiter = ',')]
     cassandra: Vec<String>,
     /// The archive's keyspace, if it was made for this benchmark: the summary bins of the runs
-    /// are then settled at once and the time counted. This moves the keyspace's settled time
-    /// days ahead, so never name a keyspace that holds real data.
+    /// are then settled at once and the time counted, and the keyspace is dropped before the
+    /// raw phases. Never name a keyspace that holds real data.
     #[arg(long)]
     settle_keyspace: Option<String>,
 }

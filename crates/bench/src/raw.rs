@@ -1,6 +1,8 @@
 //! Ingest through esmond-rs against the raw limit: the rows the archive keeps for the runs it
 //! acknowledged (base points, and each summary bin once) written straight into the same
-//! Cassandra by the same driver, at the same concurrency, with nothing in between.
+//! Cassandra by the same driver, at the same concurrency, with nothing in between; then once more
+//! with the read each run needs for esmond's 409, which separates the cost of that rule from the
+//! cost of the HTTP tier.
 
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -25,8 +27,11 @@ use crate::payloads::{
     throughput_run,
 };
 
-/// Pause between the ingest and the raw phase.
+/// Pause before each raw phase.
 const RAW_PAUSE: Duration = Duration::from_secs(10);
+
+/// Longest wait for Cassandra's compactions before a raw phase.
+const QUIET_WAIT: Duration = Duration::from_secs(120);
 
 /// What the ingest measurement needs besides the archive.
 pub(crate) struct Ingest {
@@ -249,10 +254,22 @@ pub(crate) async fn compare(target: &Target, ingest: &Ingest) -> anyhow::Result<
         settle_secs = Some(took);
     }
 
-    // Let Cassandra flush and compact what the ingest wrote before the raw phase starts, so that
-    // the raw figure is not held back by it.
-    tokio::time::sleep(RAW_PAUSE).await;
-    let raw_rate = raw_rows(&ingest.nodes, ingest.concurrency, &rows).await?;
+    // The raw phases start from a Cassandra as quiet as the ingest found it: the benchmark's
+    // keyspace is dropped once settled, and running compactions are waited for.
+    let admin = CassandraSettings {
+        nodes: ingest.nodes.clone(),
+        keyspace: "system".to_owned(),
+        ..CassandraSettings::default()
+    }
+    .session()
+    .await?;
+    if let Some(keyspace) = &ingest.settle_keyspace {
+        admin
+            .query_unpaged(format!("drop keyspace if exists {keyspace}"), &[])
+            .await?;
+    }
+    quiet(&admin).await;
+    let raw_rate = raw_rows(&ingest.nodes, ingest.concurrency, &rows, false).await?;
     println!(
         "the same rows straight through the scylla driver, {} clients: {raw_rate:.0} rows/s",
         ingest.concurrency
@@ -260,6 +277,18 @@ pub(crate) async fn compare(target: &Target, ingest: &Ingest) -> anyhow::Result<
     println!(
         "esmond-rs ingest / raw driver: {:.0} %",
         100.0 * ingest_rate / raw_rate
+    );
+    // The same again with the read esmond's 409 needs before a run's numbers are written: what
+    // is left between this and esmond-rs is the HTTP tier's own cost.
+    quiet(&admin).await;
+    let checked_rate = raw_rows(&ingest.nodes, ingest.concurrency, &rows, true).await?;
+    println!(
+        "the same rows, each run's numbers after the duplicate check's read, {} clients: {checked_rate:.0} rows/s",
+        ingest.concurrency
+    );
+    println!(
+        "esmond-rs ingest / raw driver with the duplicate check: {:.0} %",
+        100.0 * ingest_rate / checked_rate
     );
     if let Some(settle) = settle_secs {
         println!(
@@ -271,12 +300,41 @@ pub(crate) async fn compare(target: &Target, ingest: &Ingest) -> anyhow::Result<
     Ok(())
 }
 
+/// Waits [`RAW_PAUSE`], then until Cassandra runs no compaction (`system_views.sstable_tasks`,
+/// Cassandra 4 and later; elsewhere the pause alone), for at most [`QUIET_WAIT`].
+async fn quiet(session: &Session) {
+    tokio::time::sleep(RAW_PAUSE).await;
+    let started = Instant::now();
+    while started.elapsed() < QUIET_WAIT {
+        let tasks = session
+            .query_unpaged("select keyspace_name from system_views.sstable_tasks", &[])
+            .await
+            .ok()
+            .and_then(|result| result.into_rows_result().ok())
+            .map_or(0, |rows| rows.rows_num());
+        if tasks == 0 {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+/// The raw writer's statements.
+struct Statements {
+    point: PreparedStatement,
+    bin: PreparedStatement,
+    /// The duplicate check's read, when the run asks for it.
+    existing: Option<PreparedStatement>,
+}
+
 /// Writes `rows` into a new scratch keyspace of the same schema, `concurrency` runs at a time,
-/// then drops it; returns rows per second.
+/// then drops it; returns rows per second. With `check`, each run first reads which of its
+/// numbers are stored, as esmond-rs does for esmond's 409.
 async fn raw_rows(
     nodes: &[String],
     concurrency: usize,
     rows: &[(Run, Vec<BinId>)],
+    check: bool,
 ) -> anyhow::Result<f64> {
     let keyspace = format!("esmond_bench_raw_{}", std::process::id());
     let settings = CassandraSettings {
@@ -300,7 +358,23 @@ async fn raw_rows(
         ))
         .await?;
     bin.set_is_idempotent(true);
-    let statements = Arc::new((point, bin));
+    let existing = if check {
+        let mut existing = session
+            .prepare(format!(
+                "select event_type, ts from {keyspace}.points \
+                 where metadata_key = ? and part = '' and bucket = ? and ts in ?"
+            ))
+            .await?;
+        existing.set_is_idempotent(true);
+        Some(existing)
+    } else {
+        None
+    };
+    let statements = Arc::new(Statements {
+        point,
+        bin,
+        existing,
+    });
     let rows = Arc::new(rows.to_vec());
 
     let started = Instant::now();
@@ -361,7 +435,7 @@ fn columns(value: &Value) -> Columns {
 /// Writes one run's base points and new bins, all at once.
 async fn write_run(
     session: &Session,
-    statements: &(PreparedStatement, PreparedStatement),
+    statements: &Statements,
     run: &Run,
     bins: &[BinId],
 ) -> anyhow::Result<()> {
@@ -400,19 +474,24 @@ async fn write_run(
         if shared {
             numbers.push(row);
         } else {
-            writes.push(session.execute_unpaged(&statements.0, row));
+            writes.push(session.execute_unpaged(&statements.point, row));
         }
     }
     let mut batch = Batch::new_with_statements(
         BatchType::Unlogged,
-        vec![BatchStatement::PreparedStatement(statements.0.clone()); numbers.len()],
+        vec![BatchStatement::PreparedStatement(statements.point.clone()); numbers.len()],
     );
     batch.set_is_idempotent(true);
+    // The numbers wait for the check; the rest go meanwhile, as in esmond-rs.
     let numbers = async {
-        if numbers.is_empty() {
-            return Ok(());
+        if let Some(existing) = &statements.existing {
+            let values = (&key, bucket_of(run.ts, POINT_SPAN), vec![run.ts]);
+            session.execute_unpaged(existing, values).await?;
         }
-        session.batch(&batch, numbers).await.map(drop)
+        if !numbers.is_empty() {
+            session.batch(&batch, numbers).await?;
+        }
+        Ok::<(), scylla::errors::ExecutionError>(())
     };
     let mut bin_writes = Vec::with_capacity(bins.len());
     for &(_, _, series, window, start) in bins {
@@ -435,7 +514,7 @@ async fn write_run(
             histogram,
             0_i32,
         );
-        bin_writes.push(session.execute_unpaged(&statements.1, row));
+        bin_writes.push(session.execute_unpaged(&statements.bin, row));
     }
     // Every row of the run at once: the fastest the driver takes them.
     let points = stream::iter(writes)

@@ -117,7 +117,7 @@ struct HourlyBins {
     bins: BTreeSet<HourlyBin>,
     /// The series that have such bins.
     event_types: Vec<String>,
-    /// The points those bins hold.
+    /// The time range of those bins' points.
     range: TimeRange,
 }
 

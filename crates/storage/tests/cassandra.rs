@@ -240,3 +240,12 @@ async fn recent_points_settle_on_cassandra() {
     common::recent_points_settle(backend).await;
     drop_keyspace(&settings).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "needs a running Cassandra; tests/run.sh starts one and runs this"]
+async fn settling_beside_late_writes_converges_on_cassandra() {
+    let settings = settings("settle_late");
+    let backend = backend(&settings).await;
+    common::settling_beside_late_writes_converges(backend).await;
+    drop_keyspace(&settings).await;
+}

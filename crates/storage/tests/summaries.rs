@@ -37,3 +37,10 @@ async fn recent_points_settle() {
         .unwrap();
     assert_eq!(queued, 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn settling_beside_late_writes_converges() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_metadata, backend) = embedded(&dir).await;
+    common::settling_beside_late_writes_converges(backend).await;
+}

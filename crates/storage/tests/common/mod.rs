@@ -2,7 +2,9 @@
 //! - many "nodes" (store handles that do not share their in-process locks) write interleaved
 //!   points into the same bins at once, and every bin must end up equal to the fold of all points;
 //! - recent points' bins are folded at read time, then stored by the settling pass, and a late
-//!   point updates settled bins at once.
+//!   point updates settled bins at once;
+//! - late points that land on another node while the pass settles their hour, between its read
+//!   and its (held back) write, still end up in the settled bins.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -10,7 +12,9 @@ use std::time::Duration;
 
 use esmond_model::summary::state_windows;
 use esmond_model::{DataType, Value};
-use esmond_storage::{Page, Point, SeriesKey, SeriesStore, TimeRange, TimeSeriesRepository};
+use esmond_storage::{
+    Bin, Page, Point, Result, SeriesKey, SeriesStore, TimeRange, TimeSeriesRepository,
+};
 
 const NODES: i64 = 16;
 const POINTS: i64 = 40;
@@ -215,4 +219,182 @@ pub(crate) async fn recent_points_settle(backend: Arc<dyn TimeSeriesRepository>)
         .await
         .unwrap();
     stored_and_read(&points).await;
+}
+
+/// Runs the scenario of a settling pass on one node while another node writes late points into
+/// the hour being settled, against `backend`, which must hold no other settling state. Every
+/// settled bin must end up equal to the fold of all its points.
+pub(crate) async fn settling_beside_late_writes_converges(backend: Arc<dyn TimeSeriesRepository>) {
+    const RECORDS: usize = 40;
+    let windows = state_windows([300, 3600]);
+    let kinds = ["packet-count-sent", "packet-count-lost"];
+    let delay = Duration::from_secs(900);
+    // The settler's bin writes land late, so that late points arrive between its reads and
+    // its writes; only the confirming read then keeps its bins right.
+    let slow = Arc::new(LateBinWrites(backend.clone()));
+    let settler = SeriesStore::new(slow).with_settling(delay);
+    let writer = SeriesStore::new(backend.clone()).with_settling(delay);
+    let now = esmond_storage::now();
+    settler.settle_due(now).await.unwrap();
+
+    // The hour that holds both sides of the settling delay: recent points there are queued,
+    // late ones refresh their bins at their write.
+    let hour = (now - 900).div_euclid(3600) * 3600;
+    let recent: Vec<i64> = (now - 899..=now.min(hour + 3599)).step_by(60).collect();
+    let late = hour;
+    let key = |record: usize, kind: usize| SeriesKey {
+        metadata_key: format!("{record:032}"),
+        event_type: kinds[kind].to_owned(),
+    };
+    let value =
+        |record: usize, kind: usize, ts: i64| (record as i64 + 1) * (kind as i64 + 1) + ts % 7;
+    let write = |store: &SeriesStore, record: usize, kind: usize, ts: i64| {
+        let (store, series, windows) = (store.clone(), key(record, kind), windows.clone());
+        async move {
+            let point = Point {
+                ts,
+                value: Value::Integer(value(record, kind, ts)),
+            };
+            store
+                .write(&series, DataType::Integer, &windows, vec![point])
+                .await
+                .unwrap();
+        }
+    };
+    for record in 0..RECORDS {
+        for kind in 0..kinds.len() {
+            for &ts in &recent {
+                write(&settler, record, kind, ts).await;
+            }
+        }
+    }
+
+    // The pass settles the hour while a late point of each series arrives on the other node,
+    // for the first records between the pass's read and its (delayed) write.
+    let settle = tokio::spawn({
+        let settler = settler.clone();
+        async move { settler.settle_due(now + 2 * 86_400).await.unwrap() }
+    });
+    tokio::time::sleep(BIN_WRITE_DELAY / 4).await;
+    let mut writes = Vec::new();
+    for record in 0..RECORDS {
+        for kind in 0..kinds.len() {
+            writes.push(tokio::spawn(write(&writer, record, kind, late)));
+        }
+    }
+    for task in writes {
+        task.await.unwrap();
+    }
+    assert!(settle.await.unwrap() >= 1);
+
+    let everything = TimeRange {
+        begin: hour - 86_400,
+        end: hour + 86_400,
+    };
+    for record in 0..RECORDS {
+        for (kind, name) in kinds.iter().enumerate() {
+            let points: Vec<(i64, i64)> = recent
+                .iter()
+                .chain([&late])
+                .map(|&ts| (ts, value(record, kind, ts)))
+                .collect();
+            for &window in &windows {
+                let stored = backend
+                    .get_bins(&key(record, kind), window, everything, Page::default())
+                    .await
+                    .unwrap();
+                assert_eq!(
+                    shown(&stored),
+                    folded(&points, window),
+                    "record {record} {name} window {window}"
+                );
+            }
+        }
+    }
+}
+
+/// A backend whose bin writes wait [`BIN_WRITE_DELAY`] first, as on a node whose upserts land
+/// late; everything else goes straight to the real backend.
+#[derive(Debug)]
+struct LateBinWrites(Arc<dyn TimeSeriesRepository>);
+
+/// How long [`LateBinWrites`] holds a bin write back.
+const BIN_WRITE_DELAY: Duration = Duration::from_millis(40);
+
+#[async_trait::async_trait]
+impl TimeSeriesRepository for LateBinWrites {
+    async fn ping(&self) -> Result<()> {
+        self.0.ping().await
+    }
+
+    async fn existing_points(
+        &self,
+        metadata_key: &str,
+        event_types: &[String],
+        timestamps: &[i64],
+    ) -> Result<Vec<(String, i64)>> {
+        self.0
+            .existing_points(metadata_key, event_types, timestamps)
+            .await
+    }
+
+    async fn put_points(&self, series: &[(&SeriesKey, &[Point])]) -> Result<()> {
+        self.0.put_points(series).await
+    }
+
+    async fn get_points(
+        &self,
+        series: &SeriesKey,
+        range: TimeRange,
+        page: Page,
+    ) -> Result<Vec<Point>> {
+        self.0.get_points(series, range, page).await
+    }
+
+    async fn get_record_points(
+        &self,
+        metadata_key: &str,
+        event_types: &[String],
+        range: TimeRange,
+    ) -> Result<BTreeMap<String, Vec<Point>>> {
+        self.0
+            .get_record_points(metadata_key, event_types, range)
+            .await
+    }
+
+    async fn put_bins(&self, series: &SeriesKey, window: i64, bins: &[Bin]) -> Result<()> {
+        tokio::time::sleep(BIN_WRITE_DELAY).await;
+        self.0.put_bins(series, window, bins).await
+    }
+
+    async fn get_bins(
+        &self,
+        series: &SeriesKey,
+        window: i64,
+        range: TimeRange,
+        page: Page,
+    ) -> Result<Vec<Bin>> {
+        self.0.get_bins(series, window, range, page).await
+    }
+
+    async fn queue_settling(
+        &self,
+        series: &SeriesKey,
+        windows: &[i64],
+        slots: &[i64],
+    ) -> Result<()> {
+        self.0.queue_settling(series, windows, slots).await
+    }
+
+    async fn queued_for_settling(&self, slot: i64) -> Result<Vec<(SeriesKey, Vec<i64>)>> {
+        self.0.queued_for_settling(slot).await
+    }
+
+    async fn settled_through(&self) -> Result<Option<i64>> {
+        self.0.settled_through().await
+    }
+
+    async fn advance_settled(&self, through: i64) -> Result<()> {
+        self.0.advance_settled(through).await
+    }
 }

@@ -13,7 +13,10 @@ use anyhow::Context;
 use esmond_model::EventType;
 use esmond_storage::SeriesStore;
 use esmond_storage::buckets::{POINT_SPAN, bucket_of};
-use esmond_storage::cassandra::{CassandraSeriesStore, CassandraSettings, point_part};
+use esmond_storage::cassandra::{
+    CassandraSeriesStore, CassandraSettings, insert_bin_cql, insert_point_cql, point_part,
+    select_existing_cql,
+};
 use futures::{StreamExt, TryStreamExt, stream};
 use scylla::client::session::Session;
 use scylla::statement::batch::{Batch, BatchStatement, BatchType};
@@ -344,27 +347,13 @@ async fn raw_rows(
     };
     settings.init_schema().await?;
     let session = Arc::new(settings.session().await?);
-    let mut point = session
-        .prepare(format!(
-            "insert into {keyspace}.points (metadata_key, part, bucket, ts, event_type, v_int, v_float, \
-             v_num, v_den, v_json) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) using ttl ?"
-        ))
-        .await?;
+    // The archive's own statements, in the scratch keyspace.
+    let mut point = session.prepare(insert_point_cql(&keyspace)).await?;
     point.set_is_idempotent(true);
-    let mut bin = session
-        .prepare(format!(
-            "insert into {keyspace}.summary_bins (metadata_key, event_type, summary_window, bucket, bin_start, \
-             point_count, int_sum, float_sum, numerator, denominator, histogram) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) using ttl ?"
-        ))
-        .await?;
+    let mut bin = session.prepare(insert_bin_cql(&keyspace)).await?;
     bin.set_is_idempotent(true);
     let existing = if check {
-        let mut existing = session
-            .prepare(format!(
-                "select event_type, ts from {keyspace}.points \
-                 where metadata_key = ? and part = '' and bucket = ? and ts in ?"
-            ))
-            .await?;
+        let mut existing = session.prepare(select_existing_cql(&keyspace)).await?;
         existing.set_is_idempotent(true);
         Some(existing)
     } else {

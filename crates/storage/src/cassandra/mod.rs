@@ -83,11 +83,7 @@ impl Statements {
             Ok::<_, Error>(statement)
         };
         Ok(Statements {
-            insert_point: prepare(format!(
-                "insert into {keyspace}.points (metadata_key, part, bucket, ts, event_type, v_int, v_float, \
-                 v_num, v_den, v_json) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) using ttl ?"
-            ))
-            .await?,
+            insert_point: prepare(insert_point_cql(keyspace)).await?,
             // In a shared partition, the rows of the record's other numeric series are skipped.
             select_points: prepare(format!(
                 "select ts, v_int, v_float, v_num, v_den, v_json from {keyspace}.points \
@@ -101,17 +97,8 @@ impl Statements {
                  allow filtering"
             ))
             .await?,
-            select_existing: prepare(format!(
-                "select event_type, ts from {keyspace}.points \
-                 where metadata_key = ? and part = '' and bucket = ? and ts in ?"
-            ))
-            .await?,
-            insert_bin: prepare(format!(
-                "insert into {keyspace}.summary_bins (metadata_key, event_type, summary_window, bucket, bin_start, \
-                 point_count, int_sum, float_sum, numerator, denominator, histogram) \
-                 values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) using ttl ?"
-            ))
-            .await?,
+            select_existing: prepare(select_existing_cql(keyspace)).await?,
+            insert_bin: prepare(insert_bin_cql(keyspace)).await?,
             select_bins: prepare(format!(
                 "select bin_start, point_count, int_sum, float_sum, numerator, denominator, histogram \
                  from {keyspace}.summary_bins where metadata_key = ? and event_type = ? and summary_window = ? \
@@ -150,6 +137,34 @@ impl Statements {
             .await?,
         })
     }
+}
+
+/// The insert of a base point into `keyspace`: (metadata key, part, bucket, ts, event type, the
+/// five value columns, TTL).
+pub fn insert_point_cql(keyspace: &str) -> String {
+    format!(
+        "insert into {keyspace}.points (metadata_key, part, bucket, ts, event_type, v_int, v_float, \
+         v_num, v_den, v_json) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) using ttl ?"
+    )
+}
+
+/// The duplicate check's read in `keyspace`: which of some seconds hold a point in a record's
+/// shared numeric partition of one day, by (metadata key, bucket, list of ts).
+pub fn select_existing_cql(keyspace: &str) -> String {
+    format!(
+        "select event_type, ts from {keyspace}.points \
+         where metadata_key = ? and part = '' and bucket = ? and ts in ?"
+    )
+}
+
+/// The insert of a summary bin's state into `keyspace`: (metadata key, event type, window,
+/// bucket, start, count, int sum, float sum, numerator, denominator, histogram, TTL).
+pub fn insert_bin_cql(keyspace: &str) -> String {
+    format!(
+        "insert into {keyspace}.summary_bins (metadata_key, event_type, summary_window, bucket, bin_start, \
+         point_count, int_sum, float_sum, numerator, denominator, histogram) \
+         values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) using ttl ?"
+    )
 }
 
 /// A partition known to be in `series_buckets`: (metadata key, event type, window, bucket).

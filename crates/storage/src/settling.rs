@@ -121,14 +121,24 @@ struct HourlyBins {
     range: TimeRange,
 }
 
+/// Returns the windows of an hour or less among `windows`, ascending: those the pass folds
+/// together from the points.
+fn hourly_windows(windows: &[i64]) -> BTreeSet<i64> {
+    windows
+        .iter()
+        .copied()
+        .filter(|window| (1..=SLOT).contains(window))
+        .collect()
+}
+
 impl HourlyBins {
-    fn new(series: &[(String, Vec<i64>)], slot: i64) -> HourlyBins {
+    fn new(series: &[(SeriesKey, Vec<i64>)], slot: i64) -> HourlyBins {
         let mut bins = BTreeSet::new();
         let mut event_types = Vec::new();
         let (mut begin, mut end) = (i64::MAX, i64::MIN);
-        for (index, (event_type, windows)) in series.iter().enumerate() {
+        for (index, (key, windows)) in series.iter().enumerate() {
             let before = bins.len();
-            for &window in windows.iter().filter(|w| (1..=SLOT).contains(*w)) {
+            for window in hourly_windows(windows) {
                 for start in closing_in(slot, window) {
                     begin = begin.min(start);
                     end = end.max(start + window - 1);
@@ -136,7 +146,7 @@ impl HourlyBins {
                 }
             }
             if bins.len() > before {
-                event_types.push(event_type.clone());
+                event_types.push(key.event_type.clone());
             }
         }
         HourlyBins {
@@ -150,22 +160,17 @@ impl HourlyBins {
 /// Returns the states of `wanted` that hold data, each window folded from the points or
 /// from the states of the smaller window it folds, as a refresh folds them.
 fn fold_hourly(
-    series: &[(String, Vec<i64>)],
+    series: &[(SeriesKey, Vec<i64>)],
     points: &BTreeMap<String, Vec<crate::Point>>,
     wanted: &BTreeSet<HourlyBin>,
 ) -> BTreeMap<HourlyBin, BinState> {
     let mut states = BTreeMap::new();
-    for (index, (event_type, windows)) in series.iter().enumerate() {
-        let Some(points) = points.get(event_type) else {
+    for (index, (key, windows)) in series.iter().enumerate() {
+        let Some(points) = points.get(&key.event_type) else {
             continue;
         };
-        let hourly: BTreeSet<i64> = windows
-            .iter()
-            .copied()
-            .filter(|w| (1..=SLOT).contains(w))
-            .collect();
         let mut by_window: BTreeMap<i64, BTreeMap<i64, BinState>> = BTreeMap::new();
-        for &window in &hourly {
+        for window in hourly_windows(windows) {
             let mut folded = BTreeMap::new();
             match fold_source(window, windows).and_then(|smaller| by_window.get(&smaller)) {
                 Some(smaller) => fold_bins(
@@ -245,15 +250,15 @@ impl SeriesStore {
             let slot = slot_of(through);
             let queued = self.repository.queued_for_settling(slot).await?;
             let count = queued.len();
-            let mut records: BTreeMap<String, Vec<(String, Vec<i64>)>> = BTreeMap::new();
+            let mut records: BTreeMap<String, Vec<(SeriesKey, Vec<i64>)>> = BTreeMap::new();
             for (series, windows) in queued {
                 records
-                    .entry(series.metadata_key)
+                    .entry(series.metadata_key.clone())
                     .or_default()
-                    .push((series.event_type, windows));
+                    .push((series, windows));
             }
-            stream::iter(records)
-                .map(|(metadata_key, series)| self.settle_record(metadata_key, series, slot))
+            stream::iter(records.into_values())
+                .map(|series| self.settle_record(series, slot))
                 .buffer_unordered(RECORDS_IN_FLIGHT)
                 .try_collect::<Vec<()>>()
                 .await?;
@@ -269,24 +274,14 @@ impl SeriesStore {
     /// an hour or less are folded together, from one read of the series' points (whose numbers
     /// may share a partition); the longer ones then, smallest first, each from the bins of the
     /// window it folds.
-    async fn settle_record(
-        &self,
-        metadata_key: String,
-        series: Vec<(String, Vec<i64>)>,
-        slot: i64,
-    ) -> Result<()> {
-        let keys: Vec<SeriesKey> = series
-            .iter()
-            .map(|(event_type, _)| SeriesKey {
-                metadata_key: metadata_key.clone(),
-                event_type: event_type.clone(),
-            })
-            .collect();
+    async fn settle_record(&self, series: Vec<(SeriesKey, Vec<i64>)>, slot: i64) -> Result<()> {
+        let keys: Vec<SeriesKey> = series.iter().map(|(key, _)| key.clone()).collect();
         let _turns = self.refresh_turns(&keys).await;
         let hourly = HourlyBins::new(&series, slot);
-        if !hourly.bins.is_empty() {
-            let hourly = &hourly;
-            let (metadata_key, series, keys) = (&metadata_key, &series, &keys);
+        if let Some(metadata_key) = keys.first().map(|key| key.metadata_key.as_str())
+            && !hourly.bins.is_empty()
+        {
+            let (hourly, series) = (&hourly, &series);
             converge(
                 hourly.bins.clone(),
                 |bins| {
@@ -308,7 +303,7 @@ impl SeriesStore {
                                 .push(Bin { start, state });
                         }
                         let puts = by_series.iter().map(|((index, window), bins)| {
-                            self.repository.put_bins(&keys[*index], *window, bins)
+                            self.repository.put_bins(&series[*index].0, *window, bins)
                         });
                         futures::future::try_join_all(puts).await.map(|_| ())
                     })
@@ -316,7 +311,7 @@ impl SeriesStore {
             )
             .await?;
         }
-        for (key, (_, windows)) in keys.iter().zip(&series) {
+        for (key, windows) in &series {
             let longer: BTreeSet<i64> = windows.iter().copied().filter(|w| *w > SLOT).collect();
             for window in longer {
                 self.refresh(key, window, windows, closing_in(slot, window))
@@ -446,10 +441,11 @@ mod tests {
     #[test]
     fn an_hour_is_folded_for_each_series_and_window() {
         let slot = 500_000;
-        let series = vec![
-            ("a".to_owned(), vec![300, 3600, 86_400]),
-            ("b".to_owned(), vec![600]),
-        ];
+        let key = |event_type: &str| SeriesKey {
+            metadata_key: "r".to_owned(),
+            event_type: event_type.to_owned(),
+        };
+        let series = vec![(key("a"), vec![300, 3600, 86_400]), (key("b"), vec![600])];
         let hourly = HourlyBins::new(&series, slot);
         // 12 + 1 bins of a, 6 of b; a's daily bin is left to the longer windows.
         assert_eq!(hourly.bins.len(), 19);

@@ -11,6 +11,7 @@ pub mod buckets;
 pub mod cassandra;
 mod columns;
 mod error;
+mod recent;
 mod settling;
 pub mod sqlite;
 mod summaries;

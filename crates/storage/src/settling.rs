@@ -30,6 +30,7 @@ use esmond_model::summary::{bin_start, fold_source};
 use futures::future::BoxFuture;
 use futures::{StreamExt, TryStreamExt, stream};
 
+use crate::recent::{RecentSet, SeriesAt};
 use crate::summaries::{converge, fold_bins, fold_points};
 use crate::{Bin, Page, Result, SeriesKey, SeriesStore, TimeRange};
 
@@ -47,7 +48,7 @@ const RECORDS_IN_FLIGHT: usize = 16;
 const SETTLED_REUSE: Duration = Duration::from_secs(1);
 
 /// Queue entries a node remembers having written, to skip rewriting them.
-const QUEUED_CAPACITY: u64 = 200_000;
+const QUEUED_CAPACITY: usize = 200_000;
 
 /// The settling state of one node.
 #[derive(Debug)]
@@ -55,7 +56,7 @@ pub(crate) struct Settling {
     /// Seconds after which a point is late.
     delay: i64,
     /// Queue entries (series, slot) this node wrote recently.
-    queued: moka::sync::Cache<(SeriesKey, i64), ()>,
+    queued: RecentSet<(SeriesKey, i64)>,
     /// The settled time last read, and when.
     settled: Mutex<Option<(Instant, i64)>>,
 }
@@ -64,10 +65,7 @@ impl Settling {
     pub(crate) fn new(delay: Duration) -> Settling {
         Settling {
             delay: i64::try_from(delay.as_secs()).unwrap_or(i64::MAX),
-            queued: moka::sync::Cache::builder()
-                .max_capacity(QUEUED_CAPACITY)
-                .time_to_live(Duration::from_secs(2 * SLOT as u64))
-                .build(),
+            queued: RecentSet::new(QUEUED_CAPACITY, Duration::from_secs(2 * SLOT as u64), false),
             settled: Mutex::new(None),
         }
     }
@@ -212,7 +210,7 @@ impl SeriesStore {
             .collect();
         let slots: Vec<i64> = closing_slots(&recent, windows)
             .into_iter()
-            .filter(|&slot| !settling.queued.contains_key(&(series.clone(), slot)))
+            .filter(|&slot| !settling.queued.contains(&SeriesAt(series, slot)))
             .collect();
         if slots.is_empty() {
             return Ok(());
@@ -221,7 +219,7 @@ impl SeriesStore {
             .queue_settling(series, windows, &slots)
             .await?;
         for slot in slots {
-            settling.queued.insert((series.clone(), slot), ());
+            settling.queued.insert((series.clone(), slot));
         }
         Ok(())
     }

@@ -33,6 +33,7 @@ pub use settings::{CassandraSettings, Replication};
 
 use crate::buckets::{POINT_SPAN, bin_span, bucket_of, is_numeric};
 use crate::columns::{BinRow, ValueColumns, data_type, histogram_to_text};
+use crate::recent::{RecentSet, SeriesAt};
 use crate::{Bin, Error, Page, Point, Result, SeriesKey, TimeRange, TimeSeriesRepository};
 
 /// Writes of one request sent to Cassandra at once.
@@ -46,7 +47,7 @@ const BASE_WINDOW: i64 = 0;
 const DIRECT_BUCKETS: i64 = 2;
 
 /// Partitions remembered as indexed, per node.
-const INDEXED_CAPACITY: u64 = 1_000_000;
+const INDEXED_CAPACITY: usize = 1_000_000;
 
 /// How long an idle partition is remembered.
 const INDEXED_IDLE: std::time::Duration = std::time::Duration::from_secs(6 * 3600);
@@ -167,8 +168,8 @@ pub fn insert_bin_cql(keyspace: &str) -> String {
     )
 }
 
-/// A partition known to be in `series_buckets`: (metadata key, event type, window, bucket).
-type IndexedBucket = (String, String, i64, i64);
+/// A partition known to be in `series_buckets`: (series, (window, bucket)).
+type IndexedBucket = (SeriesKey, (i64, i64));
 
 /// Time series kept in Cassandra.
 #[derive(Debug, Clone)]
@@ -179,7 +180,7 @@ pub struct CassandraSeriesStore {
     /// Partitions this node already put in the index. One index write per partition is enough:
     /// the entry's TTL (the first point's plus a span) outlives every later point of the
     /// partition, so later writes skip it.
-    indexed: moka::sync::Cache<IndexedBucket, ()>,
+    indexed: Arc<RecentSet<IndexedBucket>>,
 }
 
 /// Runs writes, at most [`MAX_IN_FLIGHT_WRITES`] at a time, and returns the first error.
@@ -284,10 +285,7 @@ impl CassandraSeriesStore {
                     .retention_policy()
                     .map_err(|message| Error::Internal(message.into()))?,
             ),
-            indexed: moka::sync::Cache::builder()
-                .max_capacity(INDEXED_CAPACITY)
-                .time_to_idle(INDEXED_IDLE)
-                .build(),
+            indexed: Arc::new(RecentSet::new(INDEXED_CAPACITY, INDEXED_IDLE, true)),
         })
     }
 
@@ -367,16 +365,10 @@ impl CassandraSeriesStore {
         let mut writes = Vec::with_capacity(used.len());
         let mut added = Vec::new();
         for &(bucket, ttl) in used {
-            let entry = (
-                series.metadata_key.clone(),
-                series.event_type.clone(),
-                window,
-                bucket,
-            );
-            if self.indexed.contains_key(&entry) {
+            if self.indexed.contains(&SeriesAt(series, (window, bucket))) {
                 continue;
             }
-            added.push(entry);
+            added.push((series.clone(), (window, bucket)));
             // The index entry outlives the partition's data by one span (within Cassandra's limit).
             let span = i32::try_from(span).unwrap_or(i32::MAX);
             let ttl = if ttl == 0 {
@@ -399,7 +391,7 @@ impl CassandraSeriesStore {
         run_bounded(writes).await?;
         // Only entries known to be written are skipped from now on.
         for entry in added {
-            self.indexed.insert(entry, ());
+            self.indexed.insert(entry);
         }
         Ok(())
     }

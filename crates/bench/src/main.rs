@@ -6,13 +6,18 @@
 //! esmond-rs's ingest of pScheduler runs and then writes the same rows straight through the
 //! `scylla` driver into the same Cassandra, for the ratio to the raw limit.
 //!
+//! `esmond-bench statements` weighs, straight against Cassandra, the ways a run's numbers can be
+//! checked for esmond's 409 and written.
+//!
 //! Layout: [`payloads`] builds pScheduler-shaped bodies; [`load`] drives concurrent clients and
-//! collects latencies; [`scenarios`] is the HTTP part; [`raw`] the driver-only writer.
+//! collects latencies; [`scenarios`] is the HTTP part; [`raw`] the driver-only writer;
+//! [`statements`] the statement shapes.
 
 mod load;
 mod payloads;
 mod raw;
 mod scenarios;
+mod statements;
 
 use std::time::Duration;
 
@@ -33,6 +38,8 @@ enum Command {
     Http(HttpArgs),
     /// Ingest through esmond-rs, then the same rows straight into Cassandra.
     Ingest(IngestArgs),
+    /// What the ways of checking and writing a run's numbers cost Cassandra, each on its own.
+    Statements(StatementsArgs),
 }
 
 /// Where the archive is and how to talk to it.
@@ -88,6 +95,25 @@ struct IngestArgs {
     settle_keyspace: Option<String>,
 }
 
+#[derive(Debug, Args)]
+struct StatementsArgs {
+    /// Cassandra nodes (comma separated); a scratch keyspace is made there and dropped.
+    #[arg(long, value_delimiter = ',', required = true)]
+    cassandra: Vec<String>,
+    /// Concurrent clients.
+    #[arg(long, default_value_t = 16)]
+    concurrency: usize,
+    /// Seconds each shape runs, each round.
+    #[arg(long, default_value_t = 8)]
+    seconds: u64,
+    /// Times each shape runs, in turn with the others.
+    #[arg(long, default_value_t = 2)]
+    rounds: usize,
+    /// Cassandra's process id on this host, to report its CPU time per run.
+    #[arg(long)]
+    cassandra_pid: Option<u32>,
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
@@ -109,6 +135,16 @@ async fn main() -> anyhow::Result<()> {
                 settle_keyspace: args.settle_keyspace,
             };
             raw::compare(&args.target, &ingest).await
+        }
+        Command::Statements(args) => {
+            let measure = statements::Measure {
+                nodes: args.cassandra,
+                concurrency: args.concurrency,
+                duration: Duration::from_secs(args.seconds),
+                cassandra_pid: args.cassandra_pid,
+                rounds: args.rounds,
+            };
+            statements::run(&measure).await
         }
     }
 }

@@ -11,16 +11,16 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use esmond_model::EventType;
-use esmond_storage::SeriesStore;
 use esmond_storage::buckets::{POINT_SPAN, bucket_of};
 use esmond_storage::cassandra::{
     CassandraSeriesStore, CassandraSettings, insert_bin_cql, insert_point_cql, point_part,
-    select_existing_cql,
 };
+use esmond_storage::{SeriesStore, TimeSeriesRepository};
 use futures::{StreamExt, TryStreamExt, stream};
 use scylla::client::session::Session;
 use scylla::statement::batch::{Batch, BatchStatement, BatchType};
 use scylla::statement::prepared::PreparedStatement;
+use scylla::value::MaybeUnset;
 use serde_json::Value;
 
 use crate::Target;
@@ -326,8 +326,8 @@ async fn quiet(session: &Session) {
 struct Statements {
     point: PreparedStatement,
     bin: PreparedStatement,
-    /// The duplicate check's read, when the run asks for it.
-    existing: Option<PreparedStatement>,
+    /// The archive's own duplicate check (shared reads included), when the run asks for it.
+    checker: Option<CassandraSeriesStore>,
 }
 
 /// Writes `rows` into a new scratch keyspace of the same schema, `concurrency` runs at a time,
@@ -352,17 +352,15 @@ async fn raw_rows(
     point.set_is_idempotent(true);
     let mut bin = session.prepare(insert_bin_cql(&keyspace)).await?;
     bin.set_is_idempotent(true);
-    let existing = if check {
-        let mut existing = session.prepare(select_existing_cql(&keyspace)).await?;
-        existing.set_is_idempotent(true);
-        Some(existing)
+    let checker = if check {
+        Some(CassandraSeriesStore::connect(&settings).await?)
     } else {
         None
     };
     let statements = Arc::new(Statements {
         point,
         bin,
-        existing,
+        checker,
     });
     let rows = Arc::new(rows.to_vec());
 
@@ -397,28 +395,30 @@ async fn raw_rows(
     Ok((points + bins) as f64 / elapsed)
 }
 
-/// The value columns of a posted value, as esmond-rs stores them.
+/// The value columns of a posted value, as esmond-rs stores them: the columns a value does not
+/// use are unset, which writes no cell (a null would write a tombstone).
 type Columns = (
-    Option<i64>,
-    Option<f64>,
-    Option<i64>,
-    Option<i64>,
-    Option<String>,
+    MaybeUnset<i64>,
+    MaybeUnset<f64>,
+    MaybeUnset<i64>,
+    MaybeUnset<i64>,
+    MaybeUnset<String>,
 );
 
 fn columns(value: &Value) -> Columns {
+    use MaybeUnset::{Set, Unset};
     if let Some(number) = value.as_i64() {
-        return (Some(number), None, None, None, None);
+        return (Set(number), Unset, Unset, Unset, Unset);
     }
     if let Some(number) = value.as_f64() {
-        return (None, Some(number), None, None, None);
+        return (Unset, Set(number), Unset, Unset, Unset);
     }
     if let (Some(numerator), Some(denominator)) =
         (value["numerator"].as_i64(), value["denominator"].as_i64())
     {
-        return (None, None, Some(numerator), Some(denominator), None);
+        return (Unset, Unset, Set(numerator), Set(denominator), Unset);
     }
-    (None, None, None, None, Some(value.to_string()))
+    (Unset, Unset, Unset, Unset, Set(value.to_string()))
 }
 
 /// Writes one run's base points and new bins, all at once.
@@ -473,22 +473,26 @@ async fn write_run(
     batch.set_is_idempotent(true);
     // The numbers wait for the check; the rest go meanwhile, as in esmond-rs.
     let numbers = async {
-        if let Some(existing) = &statements.existing {
-            let values = (&key, bucket_of(run.ts, POINT_SPAN), vec![run.ts]);
-            session.execute_unpaged(existing, values).await?;
+        if let Some(checker) = &statements.checker {
+            let event_types: Vec<String> = numbers.iter().map(|row| row.4.clone()).collect();
+            checker
+                .existing_points(&key, &event_types, &[run.ts])
+                .await?;
         }
         if !numbers.is_empty() {
             session.batch(&batch, numbers).await?;
         }
-        Ok::<(), scylla::errors::ExecutionError>(())
+        Ok::<(), anyhow::Error>(())
     };
     let mut bin_writes = Vec::with_capacity(bins.len());
     for &(_, _, series, window, start) in bins {
         let event_type = values[series]["event-type"].as_str().unwrap_or_default();
         let value = &values[series]["val"];
-        let histogram = event_type
-            .starts_with("histogram")
-            .then(|| value.to_string());
+        let histogram = MaybeUnset::from_option(
+            event_type
+                .starts_with("histogram")
+                .then(|| value.to_string()),
+        );
         let row = (
             &key,
             event_type.to_owned(),
@@ -512,6 +516,7 @@ async fn write_run(
     let bins = stream::iter(bin_writes)
         .buffer_unordered(32)
         .try_collect::<Vec<_>>();
-    futures::try_join!(numbers, points, bins)?;
+    let writes = async { futures::try_join!(points, bins).map_err(anyhow::Error::from) };
+    futures::try_join!(numbers, writes)?;
     Ok(())
 }

@@ -243,6 +243,15 @@ async fn recent_points_settle_on_cassandra() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 #[ignore = "needs a running Cassandra; tests/run.sh starts one and runs this"]
+async fn concurrent_checks_find_their_own_points_on_cassandra() {
+    let settings = settings("checks");
+    let backend = backend(&settings).await;
+    common::concurrent_checks_find_their_own_points(backend).await;
+    drop_keyspace(&settings).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "needs a running Cassandra; tests/run.sh starts one and runs this"]
 async fn settling_beside_late_writes_converges_on_cassandra() {
     let settings = settings("settle_late");
     let backend = backend(&settings).await;

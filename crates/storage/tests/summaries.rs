@@ -44,3 +44,10 @@ async fn settling_beside_late_writes_converges() {
     let (_metadata, backend) = embedded(&dir).await;
     common::settling_beside_late_writes_converges(backend).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_checks_find_their_own_points() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_metadata, backend) = embedded(&dir).await;
+    common::concurrent_checks_find_their_own_points(backend).await;
+}

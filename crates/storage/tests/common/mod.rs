@@ -4,7 +4,8 @@
 //! - recent points' bins are folded at read time, then stored by the settling pass, and a late
 //!   point updates settled bins at once;
 //! - late points that land on another node while the pass settles their hour, between its read
-//!   and its (held back) write, still end up in the settled bins.
+//!   and its (held back) write, still end up in the settled bins;
+//! - concurrent duplicate checks of records that share seconds each find their own points.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -396,5 +397,91 @@ impl TimeSeriesRepository for LateBinWrites {
 
     async fn advance_settled(&self, through: i64) -> Result<()> {
         self.0.advance_settled(through).await
+    }
+}
+
+/// Runs the scenario of many concurrent duplicate checks against `backend`: records whose
+/// numbers share seconds, some stored and some not, checked all at once. Each check must find
+/// exactly its own record's points at its seconds, of the kinds it asks about.
+pub(crate) async fn concurrent_checks_find_their_own_points(
+    backend: Arc<dyn TimeSeriesRepository>,
+) {
+    const RECORDS: i64 = 48;
+    // Seconds of one day; every record may hold points at any of them.
+    let base = 1_700_000_000_i64.div_euclid(86_400) * 86_400 + 3_600;
+    let seconds: Vec<i64> = (0..12).map(|index| base + index * 60).collect();
+    let stored_kinds = ["packet-count-sent", "packet-loss-rate"];
+    let key = |record: i64| format!("check-{record:028}");
+    // Which (record, kind, second) hold a point: a pattern that differs between neighbours.
+    let holds = |record: i64, kind: usize, index: usize| {
+        (record + index as i64 * (kind as i64 + 1)) % 3 == 0
+    };
+    for record in 0..RECORDS {
+        let mut writes = Vec::new();
+        for (kind, event_type) in stored_kinds.iter().enumerate() {
+            let points: Vec<Point> = seconds
+                .iter()
+                .enumerate()
+                .filter(|&(index, _)| holds(record, kind, index))
+                .map(|(_, &ts)| Point {
+                    ts,
+                    value: Value::Integer(record),
+                })
+                .collect();
+            let series = SeriesKey {
+                metadata_key: key(record),
+                event_type: (*event_type).to_owned(),
+            };
+            writes.push((series, points));
+        }
+        let writes: Vec<(&SeriesKey, &[Point])> = writes
+            .iter()
+            .map(|(series, points)| (series, points.as_slice()))
+            .collect();
+        backend.put_points(&writes).await.unwrap();
+    }
+
+    // Each record is checked three times at once: at one second, at three, and at all twelve
+    // (a backfill, which may read on its own). One kind asked about is never stored.
+    let asked: Vec<String> = ["packet-count-sent", "packet-loss-rate", "packet-count-lost"]
+        .iter()
+        .map(|kind| (*kind).to_owned())
+        .collect();
+    let mut checks = Vec::new();
+    for record in 0..RECORDS {
+        let first = (record as usize) % seconds.len();
+        let shapes = [
+            vec![first],
+            vec![
+                first,
+                (first + 5) % seconds.len(),
+                (first + 7) % seconds.len(),
+            ],
+            (0..seconds.len()).collect::<Vec<usize>>(),
+        ];
+        for indexes in shapes {
+            let (backend, asked) = (backend.clone(), asked.clone());
+            let stamps: Vec<i64> = indexes.iter().map(|&index| seconds[index]).collect();
+            let mut expected: Vec<(String, i64)> = Vec::new();
+            for &index in &indexes {
+                for (kind, event_type) in stored_kinds.iter().enumerate() {
+                    if holds(record, kind, index) {
+                        expected.push(((*event_type).to_owned(), seconds[index]));
+                    }
+                }
+            }
+            expected.sort_unstable();
+            expected.dedup();
+            checks.push(tokio::spawn(async move {
+                let found = backend
+                    .existing_points(&key(record), &asked, &stamps)
+                    .await
+                    .unwrap();
+                assert_eq!(found, expected, "record {record} at {stamps:?}");
+            }));
+        }
+    }
+    for check in checks {
+        check.await.unwrap();
     }
 }

@@ -326,7 +326,7 @@ async fn quiet(session: &Session) {
 struct Statements {
     point: PreparedStatement,
     bin: PreparedStatement,
-    /// The archive's own duplicate check (shared reads included), when the run asks for it.
+    /// The archive's own duplicate check (`existing_points`), when the run asks for it.
     checker: Option<CassandraSeriesStore>,
 }
 

@@ -151,22 +151,15 @@ async fn request(
     base: i64,
     n: u64,
 ) -> bool {
+    let (record, ts) = run_of(base, n);
     match shape {
-        Shape::Batch => {
-            let (record, ts) = run_of(base, n);
-            write_numbers(session, &statements.insert, &record, ts).await
-        }
-        Shape::Check => {
-            let (record, ts) = run_of(base, n);
-            check(session, statements, &record, ts).await
-        }
+        Shape::Batch => write_numbers(session, &statements.insert, &record, ts).await,
+        Shape::Check => check(session, statements, &record, ts).await,
         Shape::CheckThenBatch => {
-            let (record, ts) = run_of(base, n);
             check(session, statements, &record, ts).await
                 && write_numbers(session, &statements.insert, &record, ts).await
         }
         Shape::ConditionalBatch => {
-            let (record, ts) = run_of(base, n);
             write_numbers(session, &statements.insert_if_absent, &record, ts).await
         }
     }

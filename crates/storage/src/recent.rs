@@ -77,6 +77,8 @@ impl<K: Hash + Eq> RecentSet<K> {
         }
     }
 
+    /// Locks the generations, first retiring the newer one if it is full or half the lifetime
+    /// old, and forgetting the older one if it is past the lifetime.
     fn lock(&self) -> std::sync::MutexGuard<'_, Generations<K>> {
         // Every change leaves both sets whole: a panic elsewhere cannot corrupt them.
         let mut generations = self

@@ -32,7 +32,10 @@ fn is_schema_lag(error: &RequestAttemptError) -> bool {
     let RequestAttemptError::DbError(DbError::Invalid, message) = error else {
         return false;
     };
-    message.contains("does not exist") || message.contains("unconfigured table")
+    // Cassandra 5 says "Keyspace 'k' doesn't exist"; earlier releases "does not exist".
+    message.contains("does not exist")
+        || message.contains("doesn't exist")
+        || message.contains("unconfigured table")
 }
 
 impl RetrySession for SchemaLagRetrySession {
@@ -50,5 +53,24 @@ impl RetrySession for SchemaLagRetrySession {
     fn reset(&mut self) {
         self.default.reset();
         self.schema_retries = 0;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn invalid(message: &str) -> RequestAttemptError {
+        RequestAttemptError::DbError(DbError::Invalid, message.to_owned())
+    }
+
+    #[test]
+    fn a_missing_keyspace_or_table_is_schema_lag_in_every_wording() {
+        assert!(is_schema_lag(&invalid("Keyspace 'esmond' doesn't exist")));
+        assert!(is_schema_lag(&invalid("Keyspace esmond does not exist")));
+        assert!(is_schema_lag(&invalid("unconfigured table points")));
+        assert!(!is_schema_lag(&invalid("Invalid STRING constant for ts")));
+        let syntax = RequestAttemptError::DbError(DbError::SyntaxError, "doesn't exist".to_owned());
+        assert!(!is_schema_lag(&syntax));
     }
 }

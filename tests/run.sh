@@ -13,6 +13,9 @@ cd "$repo"
 cassandra=tests/scripts/cassandra.sh
 postgres=tests/scripts/postgres.sh
 
+# On CI every build starts from nothing: incremental state is only written, never reused.
+if [[ ${CI:-} == true ]]; then export CARGO_INCREMENTAL=0; fi
+
 step() { printf '\n==> %s (%ds)\n' "$*" "$SECONDS" >&2; }
 
 cleanup() {

@@ -336,6 +336,7 @@ mod tests {
             assert_eq!(settings.http.listen.to_string(), "127.0.0.1:8080");
             assert_eq!(settings.http.prefix, "/esmond");
             assert_eq!(settings.storage.data_dir, PathBuf::from("esmond-data"));
+            assert!(!settings.cassandra.write_coalescing);
             Ok(())
         });
     }
@@ -346,9 +347,11 @@ mod tests {
         figment::Jail::expect_with(|jail| {
             let example = concat!(env!("CARGO_MANIFEST_DIR"), "/../../config/esmond-rs.toml");
             jail.set_env("ESMOND_RS_HTTP__LISTEN", "127.0.0.1:9999");
+            jail.set_env("ESMOND_RS_CASSANDRA__WRITE_COALESCING", "true");
             let settings =
                 Settings::load(Some(Path::new(example))).expect("example configuration loads");
             assert_eq!(settings.http.listen.to_string(), "127.0.0.1:9999");
+            assert!(settings.cassandra.write_coalescing);
             assert_eq!(settings.http.prefix, "/esmond");
             Ok(())
         });

@@ -34,6 +34,12 @@ pub struct CassandraSettings {
     pub request_timeout_secs: u64,
     /// Seconds to wait for a node's connection.
     pub connect_timeout_secs: u64,
+    /// Let the driver hold a statement back briefly to send it with others in one write.
+    ///
+    /// Off by default: an API node's requests arrive one HTTP request at a time, sharing the
+    /// runtime with every open connection, and the hold-back then only delays them. A bulk
+    /// writer that keeps many statements in flight gains from it.
+    pub write_coalescing: bool,
     /// User, with `password`, when the cluster requires authentication.
     pub user: Option<String>,
     /// Password of `user`.
@@ -57,6 +63,7 @@ impl Default for CassandraSettings {
             consistency: "LOCAL_QUORUM".to_owned(),
             request_timeout_secs: 4,
             connect_timeout_secs: 5,
+            write_coalescing: false,
             user: None,
             password: None,
             init: true,
@@ -182,6 +189,7 @@ impl CassandraSettings {
         let mut builder = SessionBuilder::new()
             .known_nodes(&self.nodes)
             .connection_timeout(Duration::from_secs(self.connect_timeout_secs.max(1)))
+            .write_coalescing(self.write_coalescing)
             .default_execution_profile_handle(profile.into_handle());
         if let (Some(user), Some(password)) = (&self.user, &self.password) {
             builder = builder.user(user, password.expose_secret());

@@ -50,6 +50,11 @@ pub(crate) struct Ingest {
     pub(crate) settle_keyspace: Option<String>,
 }
 
+/// Names a driver option's state in the report.
+fn on_off(enabled: bool) -> &'static str {
+    if enabled { "on" } else { "off" }
+}
+
 /// The two kinds of pScheduler runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Kind {
@@ -281,7 +286,7 @@ pub(crate) async fn compare(target: &Target, ingest: &Ingest) -> anyhow::Result<
         println!(
             "the same rows straight through the scylla driver, {} clients, write coalescing {}: {rate:.0} rows/s",
             ingest.concurrency,
-            if mode { "on" } else { "off" }
+            on_off(mode)
         );
         if rate > raw_rate {
             (raw_rate, coalescing) = (rate, mode);
@@ -298,7 +303,7 @@ pub(crate) async fn compare(target: &Target, ingest: &Ingest) -> anyhow::Result<
     println!(
         "the same rows, each run's numbers after the duplicate check's read, {} clients, write coalescing {}: {checked_rate:.0} rows/s",
         ingest.concurrency,
-        if coalescing { "on" } else { "off" }
+        on_off(coalescing)
     );
     println!(
         "esmond-rs ingest / raw driver with the duplicate check: {:.0} %",
@@ -358,18 +363,16 @@ async fn raw_rows(
         write_coalescing,
         ..CassandraSettings::default()
     };
-    settings.init_schema().await?;
-    let session = Arc::new(settings.session().await?);
+    // The archive's store makes the schema and opens the one session that the writes and the
+    // check share, as in esmond-rs.
+    let store = CassandraSeriesStore::connect(&settings).await?;
+    let session = store.session().clone();
     // The archive's own statements, in the scratch keyspace.
     let mut point = session.prepare(insert_point_cql(&keyspace)).await?;
     point.set_is_idempotent(true);
     let mut bin = session.prepare(insert_bin_cql(&keyspace)).await?;
     bin.set_is_idempotent(true);
-    let checker = if check {
-        Some(CassandraSeriesStore::connect(&settings).await?)
-    } else {
-        None
-    };
+    let checker = check.then_some(store);
     let statements = Arc::new(Statements {
         point,
         bin,

@@ -289,6 +289,12 @@ impl CassandraSeriesStore {
         })
     }
 
+    /// Returns the session the store's statements go through, for a tool that sends its own
+    /// beside them.
+    pub fn session(&self) -> &Arc<Session> {
+        &self.session
+    }
+
     /// Writes `rows` with `statement`: the rows of one partition as unlogged batches, which
     /// Cassandra applies as one mutation each, and a lone row as a plain statement.
     async fn write_rows<P: Ord, V: SerializeRow + Send + Sync>(

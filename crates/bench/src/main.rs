@@ -78,9 +78,12 @@ struct IngestArgs {
     /// Concurrent clients.
     #[arg(long, default_value_t = 16)]
     concurrency: usize,
-    /// Seconds of ingest.
+    /// Seconds of ingest in all.
     #[arg(long, default_value_t = 30)]
     seconds: u64,
+    /// Slices the ingest is sent in; after each, every raw writer writes the same rows.
+    #[arg(long, default_value_t = 5)]
+    rounds: usize,
     /// Latencybg records to write to, each run 60 s after the last on its record (a quarter
     /// as many throughput records).
     #[arg(long, default_value_t = 100)]
@@ -89,8 +92,8 @@ struct IngestArgs {
     #[arg(long, value_delimiter = ',')]
     cassandra: Vec<String>,
     /// The archive's keyspace, if it was made for this benchmark: the summary bins of the runs
-    /// are then settled at once and the time counted, and the keyspace is dropped before the
-    /// raw phases. Never name a keyspace that holds real data.
+    /// are then settled at once and the time counted, and the keyspace is dropped afterwards.
+    /// Never name a keyspace that holds real data.
     #[arg(long)]
     settle_keyspace: Option<String>,
 }
@@ -130,6 +133,7 @@ async fn main() -> anyhow::Result<()> {
             let ingest = raw::Ingest {
                 concurrency: args.concurrency,
                 duration: Duration::from_secs(args.seconds),
+                rounds: args.rounds,
                 records: args.records,
                 nodes: args.cassandra,
                 settle_keyspace: args.settle_keyspace,

@@ -1,8 +1,10 @@
 //! Ingest through esmond-rs against the raw limit: the rows the archive keeps for the runs it
-//! acknowledged (base points, and each summary bin once) written straight into the same
-//! Cassandra by the same driver, at the same concurrency, with nothing in between; then once more
-//! with the read each run needs for esmond's 409, which separates the cost of that rule from the
-//! cost of the HTTP tier.
+//! acknowledged (base points, and each summary bin once, with the archive's TTLs) written
+//! straight into the same Cassandra by the same driver, at the same concurrency, with nothing in
+//! between; and once more with the read each run needs for esmond's 409, which separates the
+//! cost of that rule from the cost of the HTTP tier. The ingest goes in slices, and after each
+//! every raw writer writes that slice's rows, so that a Cassandra that speeds up or slows down
+//! within the run weighs on all of them alike.
 
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -11,9 +13,10 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use esmond_model::EventType;
-use esmond_storage::buckets::{POINT_SPAN, bucket_of};
+use esmond_storage::buckets::{POINT_SPAN, bin_span, bucket_of};
 use esmond_storage::cassandra::{
-    CassandraSeriesStore, CassandraSettings, insert_bin_cql, insert_point_cql, point_part,
+    CassandraSeriesStore, CassandraSettings, RetentionPolicy, insert_bin_cql, insert_point_cql,
+    point_part,
 };
 use esmond_storage::{SeriesStore, TimeSeriesRepository};
 use futures::{StreamExt, TryStreamExt, stream};
@@ -24,24 +27,20 @@ use scylla::value::MaybeUnset;
 use serde_json::Value;
 
 use crate::Target;
-use crate::load::{client, drive};
+use crate::load::{Stats, client, drive};
 use crate::payloads::{
     LATENCY_SUMMARIES, THROUGHPUT_SUMMARIES, latency_metadata, latency_run, throughput_metadata,
     throughput_run,
 };
 
-/// Pause before each raw phase.
-const RAW_PAUSE: Duration = Duration::from_secs(10);
-
-/// Longest wait for Cassandra's compactions before a raw phase.
-const QUIET_WAIT: Duration = Duration::from_secs(120);
-
 /// What the ingest measurement needs besides the archive.
 pub(crate) struct Ingest {
     /// Concurrent clients.
     pub(crate) concurrency: usize,
-    /// Length of the HTTP phase.
+    /// Time of the HTTP phase in all, split over the rounds.
     pub(crate) duration: Duration,
+    /// Rounds: each an ingest slice, then every raw writer writing the rows of that slice.
+    pub(crate) rounds: usize,
     /// Latencybg records written to (a quarter as many throughput records).
     pub(crate) records: usize,
     /// The archive's Cassandra nodes, for the raw comparison.
@@ -102,9 +101,8 @@ struct Run {
 type BinId = (Kind, usize, usize, i64, i64);
 
 /// The rows the archive keeps for `runs`: per run, its base points and the bins it is the
-/// first to touch.
-fn rows_of(runs: &[Run]) -> Vec<(Run, Vec<BinId>)> {
-    let mut seen: BTreeSet<BinId> = BTreeSet::new();
+/// first to touch (`seen` holds the bins touched before).
+fn rows_of(runs: &[Run], seen: &mut BTreeSet<BinId>) -> Vec<(Run, Vec<BinId>)> {
     runs.iter()
         .map(|run| {
             let mut bins = Vec::new();
@@ -160,29 +158,30 @@ async fn create_records(
     Ok(keys)
 }
 
-pub(crate) async fn compare(target: &Target, ingest: &Ingest) -> anyhow::Result<()> {
-    let http = client(target.keep_alive);
-    let tag = format!("bench-ingest-{}", std::process::id());
-    let records = ingest.records.max(4);
-    let latency = create_records(&http, target, &tag, records, latency_metadata).await?;
-    let throughput = create_records(&http, target, &tag, records / 4, throughput_metadata).await?;
-
-    // Runs that just finished, as pScheduler posts them: ten minutes ago onwards, 60 s apart
-    // on each record.
-    let start = esmond_storage::now() - 600;
+/// Sends one ingest slice: runs `issued..` from `concurrency` clients for `duration`. Returns
+/// what the clients measured and the runs the archive acknowledged.
+async fn ingest_slice(
+    http: &reqwest::Client,
+    target: &Target,
+    keys: &Arc<(Vec<String>, Vec<String>)>,
+    start: i64,
+    issued: u64,
+    concurrency: usize,
+    duration: Duration,
+) -> (Stats, Vec<Run>) {
     let (url, token) = (target.url.clone(), target.token.clone());
-    let keys = Arc::new((latency, throughput));
     let acknowledged = Arc::new(Mutex::new(Vec::new()));
-    let (done, http_in, keys_in) = (acknowledged.clone(), http.clone(), keys.clone());
-    let stats = drive(ingest.concurrency, ingest.duration, move |n| {
+    let (done, http, keys) = (acknowledged.clone(), http.clone(), keys.clone());
+    let stats = drive(concurrency, duration, move |n| {
         let (http, url, token, keys, done) = (
-            http_in.clone(),
+            http.clone(),
             url.clone(),
             token.clone(),
-            keys_in.clone(),
+            keys.clone(),
             done.clone(),
         );
         async move {
+            let n = issued + n;
             let (kind, number) = Kind::of(n);
             let records = match kind {
                 Kind::Latency => &keys.0,
@@ -216,199 +215,276 @@ pub(crate) async fn compare(target: &Target, ingest: &Ingest) -> anyhow::Result<
         .map(|runs| runs.clone())
         .unwrap_or_default();
     runs.sort_by_key(|run| (run.ts, run.kind, run.record));
-    let rows = rows_of(&runs);
-    let (points, bins) = count_rows(&rows);
-    let elapsed = stats.elapsed.as_secs_f64();
-    let ingest_rate = (points + bins) as f64 / elapsed;
+    (stats, runs)
+}
+
+/// Rows per second.
+fn rate(rows: u64, time: Duration) -> f64 {
+    rows as f64 / time.as_secs_f64().max(f64::EPSILON)
+}
+
+pub(crate) async fn compare(target: &Target, ingest: &Ingest) -> anyhow::Result<()> {
+    let http = client(target.keep_alive);
+    let tag = format!("bench-ingest-{}", std::process::id());
+    let records = ingest.records.max(4);
+    let latency = create_records(&http, target, &tag, records, latency_metadata).await?;
+    let throughput = create_records(&http, target, &tag, records / 4, throughput_metadata).await?;
+    let keys = Arc::new((latency, throughput));
+
+    // The raw writers' scratch keyspaces are made before anything is measured. The driver's
+    // write coalescing helps a writer that keeps many statements in flight and can slow one
+    // that does not, so the plain writer runs both ways and the faster is the raw limit. The
+    // writer with the duplicate check runs as esmond-rs does by default, without coalescing.
+    let mut writers = Vec::new();
+    if !ingest.nodes.is_empty() {
+        for (name, check, coalescing) in [
+            ("plain, write coalescing on", false, true),
+            ("plain, write coalescing off", false, false),
+            (
+                "with the duplicate check, write coalescing off",
+                true,
+                false,
+            ),
+        ] {
+            writers.push(RawWriter::open(&ingest.nodes, name, check, coalescing).await?);
+        }
+    }
+
+    // Runs that just finished, as pScheduler posts them: ten minutes ago onwards, 60 s apart
+    // on each record. Each round sends a slice of them through esmond-rs, then has every raw
+    // writer write the rows of the runs acknowledged in it, so that all of them meet the same
+    // Cassandra, whatever it is doing that minute.
+    let start = esmond_storage::now() - 600;
+    let rounds = ingest.rounds.max(1);
+    let slice = ingest.duration / rounds as u32;
+    let mut seen = BTreeSet::new();
+    let mut total = Stats::default();
+    let (mut points, mut bins, mut runs, mut last) = (0, 0, 0, start);
+    for round in 0..rounds {
+        let (stats, acknowledged) = ingest_slice(
+            &http,
+            target,
+            &keys,
+            start,
+            total.requests,
+            ingest.concurrency,
+            slice,
+        )
+        .await;
+        let rows = rows_of(&acknowledged, &mut seen);
+        let (slice_points, slice_bins) = count_rows(&rows);
+        let slice_rate = rate(slice_points + slice_bins, stats.elapsed);
+        let mut line = format!(
+            "round {}: esmond-rs {} runs, {slice_rate:.0} rows/s",
+            round + 1,
+            acknowledged.len()
+        );
+        (points, bins, runs) = (
+            points + slice_points,
+            bins + slice_bins,
+            runs + acknowledged.len(),
+        );
+        last = acknowledged.iter().map(|run| run.ts).fold(last, i64::max);
+        total.requests += stats.requests;
+        total.failures += stats.failures;
+        total.elapsed += stats.elapsed;
+        total.latencies.extend(stats.latencies);
+        // The writers take their turns in another order each round.
+        let rows = Arc::new(rows);
+        let turns = writers.len();
+        for turn in 0..turns {
+            let writer = &mut writers[(round + turn) % turns];
+            let written = writer.write(ingest.concurrency, &rows).await?;
+            line += &format!("; {} {written:.0}", writer.name);
+        }
+        println!("{line}");
+    }
+
+    let elapsed = total.elapsed.as_secs_f64();
+    let ingest_rate = rate(points + bins, total.elapsed);
     println!(
-        "ingest through esmond-rs, {} clients, {:.0} s, {} latencybg and {} throughput records:",
+        "ingest through esmond-rs, {} clients, {rounds} slices, {elapsed:.0} s in all, {} latencybg and {} throughput records:",
         ingest.concurrency,
-        elapsed,
         keys.0.len(),
         keys.1.len()
     );
     println!(
-        "  {} runs ({} failed), {:.1} req/s, {:.0} points/s, {:.0} rows/s (base points and each bin once), p50 {:.1} ms, p99 {:.1} ms",
-        runs.len(),
-        stats.failures,
-        runs.len() as f64 / elapsed,
+        "  {runs} runs ({} failed), {:.1} req/s, {:.0} points/s, {ingest_rate:.0} rows/s (base points and each bin once), p50 {:.1} ms, p99 {:.1} ms",
+        total.failures,
+        runs as f64 / elapsed,
         points as f64 / elapsed,
-        ingest_rate,
-        stats.percentile(50.0).as_secs_f64() * 1000.0,
-        stats.percentile(99.0).as_secs_f64() * 1000.0
+        total.percentile(50.0).as_secs_f64() * 1000.0,
+        total.percentile(99.0).as_secs_f64() * 1000.0
     );
     println!("  rows kept: {points} base points, {bins} summary bins");
-    if ingest.nodes.is_empty() {
+    if writers.is_empty() {
         return Ok(());
     }
-
-    // The bins of recent points are stored by the settling pass later; on a keyspace made for
-    // the benchmark, settle them now and count that time too.
-    let mut settle_secs = None;
-    if let Some(keyspace) = &ingest.settle_keyspace {
-        let last = runs.iter().map(|run| run.ts).max().unwrap_or(start);
-        let settings = CassandraSettings {
-            nodes: ingest.nodes.clone(),
-            keyspace: keyspace.clone(),
-            init: false,
-            ..CassandraSettings::default()
-        };
-        let store = SeriesStore::new(Arc::new(CassandraSeriesStore::connect(&settings).await?))
-            .with_settling(Duration::from_secs(900));
-        let settling = Instant::now();
-        let hours = store.settle_due(last + 2 * 86_400).await?;
-        let took = settling.elapsed().as_secs_f64();
-        println!("  settling the {hours} hours of these runs in {keyspace}: {took:.1} s");
-        settle_secs = Some(took);
-    }
-
-    // The raw phases start from a Cassandra as quiet as the ingest found it: the benchmark's
-    // keyspace is dropped once settled, and running compactions are waited for.
-    let admin = CassandraSettings {
-        nodes: ingest.nodes.clone(),
-        keyspace: "system".to_owned(),
-        ..CassandraSettings::default()
-    }
-    .session()
-    .await?;
-    if let Some(keyspace) = &ingest.settle_keyspace {
-        admin
-            .query_unpaged(format!("drop keyspace if exists {keyspace}"), &[])
-            .await?;
-    }
-    // The driver's write coalescing helps a writer that keeps many statements in flight and
-    // can slow one that does not: the raw limit is the faster of the two.
-    let mut raw_rate = 0.0;
-    let mut coalescing = false;
-    for mode in [true, false] {
-        quiet(&admin).await;
-        let rate = raw_rows(&ingest.nodes, ingest.concurrency, &rows, false, mode).await?;
+    let mut raw_rate: f64 = 0.0;
+    for writer in &writers {
+        let written = rate(points + bins, writer.time);
         println!(
-            "the same rows straight through the scylla driver, {} clients, write coalescing {}: {rate:.0} rows/s",
-            ingest.concurrency,
-            on_off(mode)
+            "the same rows straight through the scylla driver, {} clients, {}: {written:.0} rows/s",
+            ingest.concurrency, writer.name
         );
-        if rate > raw_rate {
-            (raw_rate, coalescing) = (rate, mode);
+        if !writer.checks() {
+            raw_rate = raw_rate.max(written);
         }
     }
     println!(
         "esmond-rs ingest / raw driver: {:.0} %",
         100.0 * ingest_rate / raw_rate
     );
-    // The same again with the read esmond's 409 needs before a run's numbers are written: what
-    // is left between this and esmond-rs is the HTTP tier's own cost.
-    quiet(&admin).await;
-    let checked_rate = raw_rows(&ingest.nodes, ingest.concurrency, &rows, true, coalescing).await?;
-    println!(
-        "the same rows, each run's numbers after the duplicate check's read, {} clients, write coalescing {}: {checked_rate:.0} rows/s",
-        ingest.concurrency,
-        on_off(coalescing)
-    );
-    println!(
-        "esmond-rs ingest / raw driver with the duplicate check: {:.0} %",
-        100.0 * ingest_rate / checked_rate
-    );
-    if let Some(settle) = settle_secs {
+    // What is left between the writer with the check and esmond-rs is the HTTP tier's own cost.
+    if let Some(checked) = writers.iter().find(|writer| writer.checks()) {
         println!(
-            "with the settling time included: {:.0} rows/s, {:.0} % of the raw driver",
-            (points + bins) as f64 / (elapsed + settle),
-            100.0 * (points + bins) as f64 / (elapsed + settle) / raw_rate
+            "esmond-rs ingest / raw driver with the duplicate check: {:.0} %",
+            100.0 * ingest_rate / rate(points + bins, checked.time)
         );
     }
-    Ok(())
-}
-
-/// Waits [`RAW_PAUSE`], then until Cassandra runs no compaction (`system_views.sstable_tasks`,
-/// Cassandra 4 and later; elsewhere the pause alone), for at most [`QUIET_WAIT`].
-async fn quiet(session: &Session) {
-    tokio::time::sleep(RAW_PAUSE).await;
-    let started = Instant::now();
-    while started.elapsed() < QUIET_WAIT {
-        let tasks = session
-            .query_unpaged("select keyspace_name from system_views.sstable_tasks", &[])
-            .await
-            .ok()
-            .and_then(|result| result.into_rows_result().ok())
-            .map_or(0, |rows| rows.rows_num());
-        if tasks == 0 {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(500)).await;
+    for writer in writers {
+        writer.close().await?;
     }
+
+    // The bins of recent points are stored by the settling pass later; on a keyspace made for
+    // the benchmark, settle them now and count that time too, then drop the keyspace.
+    if let Some(keyspace) = &ingest.settle_keyspace {
+        let settings = CassandraSettings {
+            nodes: ingest.nodes.clone(),
+            keyspace: keyspace.clone(),
+            init: false,
+            ..CassandraSettings::default()
+        };
+        let store = CassandraSeriesStore::connect(&settings).await?;
+        let session = store.session().clone();
+        let store = SeriesStore::new(Arc::new(store)).with_settling(Duration::from_secs(900));
+        let settling = Instant::now();
+        let hours = store.settle_due(last + 2 * 86_400).await?;
+        let settle = settling.elapsed().as_secs_f64();
+        println!("  settling the {hours} hours of these runs in {keyspace}: {settle:.1} s");
+        let with_settling = (points + bins) as f64 / (elapsed + settle);
+        println!(
+            "with the settling time included: {with_settling:.0} rows/s, {:.0} % of the raw driver",
+            100.0 * with_settling / raw_rate
+        );
+        session
+            .query_unpaged(format!("drop keyspace if exists {keyspace}"), &[])
+            .await?;
+    }
+    Ok(())
 }
 
 /// The raw writer's statements.
 struct Statements {
     point: PreparedStatement,
     bin: PreparedStatement,
-    /// The archive's own duplicate check (`existing_points`), when the run asks for it.
+    /// The archive's own duplicate check (`existing_points`), when the writer makes it.
     checker: Option<CassandraSeriesStore>,
+    /// The archive's default retention, for the same TTLs.
+    retention: RetentionPolicy,
 }
 
-/// Writes `rows` into a new scratch keyspace of the same schema, `concurrency` runs at a time,
-/// then drops it; returns rows per second. With `check`, each run first reads which of its
-/// numbers are stored, as esmond-rs does for esmond's 409.
-async fn raw_rows(
-    nodes: &[String],
-    concurrency: usize,
-    rows: &[(Run, Vec<BinId>)],
-    check: bool,
-    write_coalescing: bool,
-) -> anyhow::Result<f64> {
-    let keyspace = format!("esmond_bench_raw_{}", std::process::id());
-    let settings = CassandraSettings {
-        nodes: nodes.to_vec(),
-        keyspace: keyspace.clone(),
-        write_coalescing,
-        ..CassandraSettings::default()
-    };
-    // The archive's store makes the schema and opens the one session that the writes and the
-    // check share, as in esmond-rs.
-    let store = CassandraSeriesStore::connect(&settings).await?;
-    let session = store.session().clone();
-    // The archive's own statements, in the scratch keyspace.
-    let mut point = session.prepare(insert_point_cql(&keyspace)).await?;
-    point.set_is_idempotent(true);
-    let mut bin = session.prepare(insert_bin_cql(&keyspace)).await?;
-    bin.set_is_idempotent(true);
-    let checker = check.then_some(store);
-    let statements = Arc::new(Statements {
-        point,
-        bin,
-        checker,
-    });
-    let rows = Arc::new(rows.to_vec());
+/// A writer straight through the driver, into a scratch keyspace of the archive's schema, and
+/// how much it has written so far.
+struct RawWriter {
+    name: &'static str,
+    keyspace: String,
+    session: Arc<Session>,
+    statements: Arc<Statements>,
+    time: Duration,
+}
 
-    let started = Instant::now();
-    let next = Arc::new(AtomicU64::new(0));
-    let mut workers = Vec::new();
-    for _ in 0..concurrency {
-        let (session, statements, next, rows) = (
-            session.clone(),
-            statements.clone(),
-            next.clone(),
-            rows.clone(),
+impl RawWriter {
+    /// Makes the scratch keyspace and opens the writer. With `check`, each run first reads
+    /// which of its numbers are stored, as esmond-rs does for esmond's 409.
+    async fn open(
+        nodes: &[String],
+        name: &'static str,
+        check: bool,
+        write_coalescing: bool,
+    ) -> anyhow::Result<RawWriter> {
+        let keyspace = format!(
+            "esmond_bench_raw_{}_{}{}",
+            std::process::id(),
+            on_off(write_coalescing),
+            if check { "_checked" } else { "" }
         );
-        workers.push(tokio::spawn(async move {
-            loop {
-                let n = next.fetch_add(1, Ordering::Relaxed) as usize;
-                let Some((run, bins)) = rows.get(n) else {
-                    return Ok::<(), anyhow::Error>(());
-                };
-                write_run(&session, &statements, run, bins).await?;
-            }
-        }));
+        let settings = CassandraSettings {
+            nodes: nodes.to_vec(),
+            keyspace: keyspace.clone(),
+            write_coalescing,
+            ..CassandraSettings::default()
+        };
+        // The archive's store makes the schema and opens the one session that the writes and
+        // the check share, as in esmond-rs.
+        let store = CassandraSeriesStore::connect(&settings).await?;
+        let session = store.session().clone();
+        // The archive's own statements, in the scratch keyspace.
+        let mut point = session.prepare(insert_point_cql(&keyspace)).await?;
+        point.set_is_idempotent(true);
+        let mut bin = session.prepare(insert_bin_cql(&keyspace)).await?;
+        bin.set_is_idempotent(true);
+        let statements = Arc::new(Statements {
+            point,
+            bin,
+            checker: check.then_some(store),
+            retention: RetentionPolicy::default(),
+        });
+        Ok(RawWriter {
+            name,
+            keyspace,
+            session,
+            statements,
+            time: Duration::ZERO,
+        })
     }
-    for worker in workers {
-        worker.await??;
+
+    fn checks(&self) -> bool {
+        self.statements.checker.is_some()
     }
-    let elapsed = started.elapsed().as_secs_f64();
-    session
-        .query_unpaged(format!("drop keyspace {keyspace}"), &[])
-        .await?;
-    let (points, bins) = count_rows(&rows);
-    Ok((points + bins) as f64 / elapsed)
+
+    /// Writes `rows`, `concurrency` runs at a time; returns rows per second.
+    async fn write(
+        &mut self,
+        concurrency: usize,
+        rows: &Arc<Vec<(Run, Vec<BinId>)>>,
+    ) -> anyhow::Result<f64> {
+        let started = Instant::now();
+        let next = Arc::new(AtomicU64::new(0));
+        let mut workers = Vec::new();
+        for _ in 0..concurrency {
+            let (session, statements, next, rows) = (
+                self.session.clone(),
+                self.statements.clone(),
+                next.clone(),
+                rows.clone(),
+            );
+            workers.push(tokio::spawn(async move {
+                loop {
+                    let n = next.fetch_add(1, Ordering::Relaxed) as usize;
+                    let Some((run, bins)) = rows.get(n) else {
+                        return Ok::<(), anyhow::Error>(());
+                    };
+                    write_run(&session, &statements, run, bins).await?;
+                }
+            }));
+        }
+        for worker in workers {
+            worker.await??;
+        }
+        let elapsed = started.elapsed();
+        self.time += elapsed;
+        let (points, bins) = count_rows(rows);
+        Ok(rate(points + bins, elapsed))
+    }
+
+    /// Drops the scratch keyspace.
+    async fn close(self) -> anyhow::Result<()> {
+        self.session
+            .query_unpaged(format!("drop keyspace {}", self.keyspace), &[])
+            .await?;
+        Ok(())
+    }
 }
 
 /// The value columns of a posted value, as esmond-rs stores them: the columns a value does not
@@ -446,6 +522,8 @@ async fn write_run(
 ) -> anyhow::Result<()> {
     let key = format!("{:?}{:027}", run.kind, run.record);
     let body = run.kind.body(run.ts, run.seed);
+    let retention = &statements.retention;
+    let now = esmond_storage::now();
     let values = body["data"][0]["val"]
         .as_array()
         .cloned()
@@ -463,6 +541,7 @@ async fn write_run(
         let part = point_part(&event_type, data_type).to_owned();
         let shared = part.is_empty();
         let (v_int, v_float, v_num, v_den, v_json) = columns(&value["val"]);
+        let expiry = retention.expiry(&event_type, "base", 0);
         let row = (
             &key,
             part,
@@ -474,7 +553,7 @@ async fn write_run(
             v_num,
             v_den,
             v_json,
-            0_i32,
+            RetentionPolicy::ttl(expiry, run.ts, now),
         );
         if shared {
             numbers.push(row);
@@ -509,11 +588,16 @@ async fn write_run(
                 .starts_with("histogram")
                 .then(|| value.to_string()),
         );
+        let ttl = RetentionPolicy::ttl(
+            retention.bin_expiry(event_type, window),
+            start + window,
+            now,
+        );
         let row = (
             &key,
             event_type.to_owned(),
             window,
-            start / (30 * 86_400),
+            bucket_of(start, bin_span(window)),
             start,
             5_i64,
             3000_i64,
@@ -521,7 +605,7 @@ async fn write_run(
             2_i64,
             3000_i64,
             histogram,
-            0_i32,
+            ttl,
         );
         bin_writes.push(session.execute_unpaged(&statements.bin, row));
     }

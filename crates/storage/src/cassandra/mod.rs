@@ -401,22 +401,6 @@ impl CassandraSeriesStore {
         }
         Ok(())
     }
-
-    /// Returns the longest expiry of the summaries a bin state of `window` serves.
-    fn bin_expiry(&self, series: &SeriesKey, window: i64) -> Expiry {
-        [
-            SummaryType::Aggregation,
-            SummaryType::Average,
-            SummaryType::Statistics,
-        ]
-        .into_iter()
-        .map(|summary| {
-            self.retention
-                .expiry(&series.event_type, summary.json_name(), window)
-        })
-        .max()
-        .unwrap_or(Expiry::Never)
-    }
 }
 
 #[async_trait]
@@ -648,7 +632,7 @@ impl TimeSeriesRepository for CassandraSeriesStore {
 
     async fn put_bins(&self, series: &SeriesKey, window: i64, bins: &[Bin]) -> Result<()> {
         let span = bin_span(window);
-        let expiry = self.bin_expiry(series, window);
+        let expiry = self.retention.bin_expiry(&series.event_type, window);
         let now = crate::now();
         let mut used: BTreeMap<i64, i32> = BTreeMap::new();
         let mut writes = Vec::with_capacity(bins.len());

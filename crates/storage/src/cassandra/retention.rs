@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use esmond_model::SummaryType;
 use serde::Deserialize;
 
 const DAY: i64 = 86_400;
@@ -148,6 +149,20 @@ impl RetentionPolicy {
             }
         }
         Expiry::Never
+    }
+
+    /// Returns the longest expiry among the summaries that a bin state of `window` serves
+    /// (aggregation, average and statistics share one state).
+    pub fn bin_expiry(&self, event_type: &str, window: i64) -> Expiry {
+        [
+            SummaryType::Aggregation,
+            SummaryType::Average,
+            SummaryType::Statistics,
+        ]
+        .into_iter()
+        .map(|summary| self.expiry(event_type, summary.json_name(), window))
+        .max()
+        .unwrap_or(Expiry::Never)
     }
 
     /// Returns the TTL, in seconds, of data stamped `ts` (the end of its bin for summaries)

@@ -38,6 +38,7 @@ impl DataType {
 pub struct EventType {
     name: &'static str,
     data_type: DataType,
+    ordinal: u8,
 }
 
 impl EventType {
@@ -49,6 +50,7 @@ impl EventType {
             .map(|index| EventType {
                 name: CATALOG[index].0,
                 data_type: CATALOG[index].1,
+                ordinal: index as u8,
             })
     }
 
@@ -56,12 +58,23 @@ impl EventType {
     pub fn all() -> impl Iterator<Item = EventType> {
         CATALOG
             .iter()
-            .map(|&(name, data_type)| EventType { name, data_type })
+            .enumerate()
+            .map(|(index, &(name, data_type))| EventType {
+                name,
+                data_type,
+                ordinal: index as u8,
+            })
     }
 
     /// Returns the event type's name as it appears on the wire.
     pub fn name(self) -> &'static str {
         self.name
+    }
+
+    /// Returns the event type's position in the catalog. The catalog has fewer than 64
+    /// entries, so a set of event types fits in the bits of a `u64`.
+    pub fn ordinal(self) -> u32 {
+        u32::from(self.ordinal)
     }
 
     /// Returns the data type of the event type's values.
@@ -195,6 +208,16 @@ mod tests {
     fn catalog_is_sorted_and_complete() {
         assert!(CATALOG.windows(2).all(|pair| pair[0].0 < pair[1].0));
         assert_eq!(EventType::all().count(), 49);
+    }
+
+    #[test]
+    fn ordinals_are_catalog_positions_that_fit_a_u64() {
+        for (position, event_type) in EventType::all().enumerate() {
+            assert_eq!(event_type.ordinal() as usize, position);
+            assert!(event_type.ordinal() < 64);
+            let found = EventType::lookup(event_type.name()).unwrap();
+            assert_eq!(found.ordinal(), event_type.ordinal());
+        }
     }
 
     #[test]

@@ -29,6 +29,7 @@ use esmond_storage::sqlite::SqliteSeriesStore;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
+use settings::DuplicateCheck;
 pub use settings::Settings;
 
 /// Name of the SQLite file inside the data directory.
@@ -69,6 +70,10 @@ pub async fn open_stores(settings: &Settings) -> anyhow::Result<Stores> {
     let series = match settings.storage.settle_after_secs {
         0 => series,
         delay => series.with_settling(Duration::from_secs(delay)),
+    };
+    let series = match settings.storage.duplicate_check {
+        DuplicateCheck::Known => series.with_known_points(),
+        DuplicateCheck::Read => series,
     };
     if !settings.postgres.is_configured() {
         return Ok(Stores {

@@ -269,6 +269,22 @@ pub struct StorageSettings {
     /// minutes for clock differences); reads fold them meanwhile. Later points update their bins
     /// at write time. 0 updates every bin at write time.
     pub settle_after_secs: u64,
+    /// How esmond's duplicate check (409 for a numeric point already stored) finds the stored
+    /// points.
+    pub duplicate_check: DuplicateCheck,
+}
+
+/// How the duplicate check finds stored points.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DuplicateCheck {
+    /// A node reads a record's day once, then answers from what it read and has stored since;
+    /// earlier seconds are read. A run posted again through another API node may be stored
+    /// again (same values) and answered 201.
+    #[default]
+    Known,
+    /// Every write reads first, so that any node answers 409 for a point any node stored.
+    Read,
 }
 
 impl Default for StorageSettings {
@@ -277,6 +293,7 @@ impl Default for StorageSettings {
             data_dir: PathBuf::from("esmond-data"),
             time_updated_interval_secs: 10,
             settle_after_secs: 900,
+            duplicate_check: DuplicateCheck::Known,
         }
     }
 }
@@ -337,6 +354,7 @@ mod tests {
             assert_eq!(settings.http.prefix, "/esmond");
             assert_eq!(settings.storage.data_dir, PathBuf::from("esmond-data"));
             assert!(!settings.cassandra.write_coalescing);
+            assert_eq!(settings.storage.duplicate_check, DuplicateCheck::Known);
             Ok(())
         });
     }
@@ -348,10 +366,12 @@ mod tests {
             let example = concat!(env!("CARGO_MANIFEST_DIR"), "/../../config/esmond-rs.toml");
             jail.set_env("ESMOND_RS_HTTP__LISTEN", "127.0.0.1:9999");
             jail.set_env("ESMOND_RS_CASSANDRA__WRITE_COALESCING", "true");
+            jail.set_env("ESMOND_RS_STORAGE__DUPLICATE_CHECK", "read");
             let settings =
                 Settings::load(Some(Path::new(example))).expect("example configuration loads");
             assert_eq!(settings.http.listen.to_string(), "127.0.0.1:9999");
             assert!(settings.cassandra.write_coalescing);
+            assert_eq!(settings.storage.duplicate_check, DuplicateCheck::Read);
             assert_eq!(settings.http.prefix, "/esmond");
             Ok(())
         });

@@ -11,6 +11,7 @@ pub mod buckets;
 pub mod cassandra;
 mod columns;
 mod error;
+mod known;
 mod recent;
 mod settling;
 pub mod sqlite;
@@ -70,6 +71,16 @@ pub struct TimeRange {
     pub end: i64,
 }
 
+/// The newest points of some numeric series: [`TimeSeriesRepository::newest_points`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NewestPoints {
+    /// (event type, time stamp), newest first.
+    pub points: Vec<(String, i64)>,
+    /// Every point of the series stamped after this time (and within the range asked for) is
+    /// in `points`.
+    pub complete_after: i64,
+}
+
 /// Which part of a range's rows to return, counted in ascending time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Page {
@@ -93,6 +104,17 @@ pub trait TimeSeriesRepository: Send + Sync + Debug {
         event_types: &[String],
         timestamps: &[i64],
     ) -> Result<Vec<(String, i64)>>;
+
+    /// Returns the newest base points of a record's numeric series `event_types` stamped within
+    /// `range`, which lies within one day partition ([`buckets::POINT_SPAN`]): newest first,
+    /// about `limit` of them, and a time after which the list is complete.
+    async fn newest_points(
+        &self,
+        metadata_key: &str,
+        event_types: &[String],
+        range: TimeRange,
+        limit: usize,
+    ) -> Result<NewestPoints>;
 
     /// Stores the base points of several series, replacing any at the same time stamps. A
     /// backend that keeps some of these series together stores them together.
@@ -179,6 +201,9 @@ pub struct SeriesStore {
     /// Whether recent points' bins are settled later rather than at each write (see
     /// [`settling`]).
     settling: Option<Arc<settling::Settling>>,
+    /// What this node knows of the numeric points stored, when the duplicate check may answer
+    /// from it (see [`known`]).
+    known: Option<Arc<known::KnownPoints>>,
 }
 
 impl SeriesStore {
@@ -191,7 +216,15 @@ impl SeriesStore {
             repository,
             refresh_locks,
             settling: None,
+            known: None,
         }
+    }
+
+    /// Lets the duplicate check answer from what this node read and stored, reading a record's
+    /// day once instead of before every write (see [`known`]).
+    pub fn with_known_points(mut self) -> SeriesStore {
+        self.known = Some(Arc::new(known::KnownPoints::new()));
+        self
     }
 
     /// Settles the bins of points that arrive within `delay` of their time in a background pass

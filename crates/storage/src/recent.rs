@@ -1,4 +1,5 @@
-//! A node's memory of writes it need not repeat: a bounded set that forgets old entries.
+//! A node's memory of writes it need not repeat, and of points it need not read again: a bounded
+//! set or map that forgets old entries.
 //!
 //! The write path asks it a few times per series and request. It keeps two generations of
 //! entries: a lookup checks both, an insert goes to the newer, and the older is dropped whole
@@ -12,7 +13,7 @@ use std::mem;
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use hashbrown::{Equivalent, HashSet};
+use hashbrown::{Equivalent, HashMap};
 
 use crate::SeriesKey;
 
@@ -27,10 +28,10 @@ impl<T: PartialEq> Equivalent<(SeriesKey, T)> for SeriesAt<'_, T> {
     }
 }
 
-/// A bounded set of recent entries; see the module documentation.
+/// A bounded map of recent entries; see the module documentation.
 #[derive(Debug)]
-pub(crate) struct RecentSet<K> {
-    generations: Mutex<Generations<K>>,
+pub(crate) struct RecentMap<K, V> {
+    generations: Mutex<Generations<K, V>>,
     /// Entries per generation before it is retired.
     half_capacity: usize,
     /// Age at which a generation is retired.
@@ -41,32 +42,32 @@ pub(crate) struct RecentSet<K> {
 }
 
 #[derive(Debug)]
-struct Generations<K> {
-    newer: Generation<K>,
-    older: Generation<K>,
+struct Generations<K, V> {
+    newer: Generation<K, V>,
+    older: Generation<K, V>,
 }
 
 #[derive(Debug)]
-struct Generation<K> {
-    entries: HashSet<K>,
+struct Generation<K, V> {
+    entries: HashMap<K, V>,
     /// When the first of `entries` could have been inserted.
     started: Instant,
 }
 
-impl<K> Generation<K> {
-    fn new() -> Generation<K> {
+impl<K, V> Generation<K, V> {
+    fn new() -> Generation<K, V> {
         Generation {
-            entries: HashSet::new(),
+            entries: HashMap::new(),
             started: Instant::now(),
         }
     }
 }
 
-impl<K: Hash + Eq> RecentSet<K> {
-    /// Returns an empty set of at most `capacity` entries, each kept at most `lifetime` after it
+impl<K: Hash + Eq, V> RecentMap<K, V> {
+    /// Returns an empty map of at most `capacity` entries, each kept at most `lifetime` after it
     /// was inserted (after it was last found, with `renew_on_use`).
-    pub(crate) fn new(capacity: usize, lifetime: Duration, renew_on_use: bool) -> RecentSet<K> {
-        RecentSet {
+    pub(crate) fn new(capacity: usize, lifetime: Duration, renew_on_use: bool) -> RecentMap<K, V> {
+        RecentMap {
             generations: Mutex::new(Generations {
                 newer: Generation::new(),
                 older: Generation::new(),
@@ -79,8 +80,8 @@ impl<K: Hash + Eq> RecentSet<K> {
 
     /// Locks the generations, first retiring the newer one if it is full or half the lifetime
     /// old, and forgetting the older one if it is past the lifetime.
-    fn lock(&self) -> std::sync::MutexGuard<'_, Generations<K>> {
-        // Every change leaves both sets whole: a panic elsewhere cannot corrupt them.
+    fn lock(&self) -> std::sync::MutexGuard<'_, Generations<K, V>> {
+        // Every change leaves both maps whole: a panic elsewhere cannot corrupt them.
         let mut generations = self
             .generations
             .lock()
@@ -97,28 +98,61 @@ impl<K: Hash + Eq> RecentSet<K> {
         generations
     }
 
-    /// Returns whether `key` is remembered.
-    pub(crate) fn contains<Q: Hash + Equivalent<K> + ?Sized>(&self, key: &Q) -> bool
+    /// Calls `visit` with the value remembered for `key`, if any, and returns what it returns.
+    /// The map stays locked meanwhile: `visit` must be quick.
+    pub(crate) fn with<Q, R>(&self, key: &Q, visit: impl FnOnce(Option<&mut V>) -> R) -> R
     where
-        K: Clone,
+        Q: Hash + Equivalent<K> + ?Sized,
     {
         let mut generations = self.lock();
-        if generations.newer.entries.contains(key) {
-            return true;
+        let generations = &mut *generations;
+        if let Some(value) = generations.newer.entries.get_mut(key) {
+            return visit(Some(value));
         }
-        let Some(found) = generations.older.entries.get(key) else {
-            return false;
-        };
-        if self.renew_on_use {
-            let found = found.clone();
-            generations.newer.entries.insert(found);
+        if !self.renew_on_use {
+            return visit(generations.older.entries.get_mut(key));
         }
-        true
+        match generations.older.entries.remove_entry(key) {
+            Some((key, value)) => {
+                let value = generations
+                    .newer
+                    .entries
+                    .entry(key)
+                    .insert(value)
+                    .into_mut();
+                visit(Some(value))
+            }
+            None => visit(None),
+        }
+    }
+
+    /// Remembers `value` for `key`, in place of any value before.
+    pub(crate) fn insert(&self, key: K, value: V) {
+        let mut generations = self.lock();
+        generations.older.entries.remove(&key);
+        generations.newer.entries.insert(key, value);
+    }
+}
+
+/// A bounded set of recent entries; see the module documentation.
+#[derive(Debug)]
+pub(crate) struct RecentSet<K>(RecentMap<K, ()>);
+
+impl<K: Hash + Eq> RecentSet<K> {
+    /// Returns an empty set of at most `capacity` entries, each kept at most `lifetime` after it
+    /// was inserted (after it was last found, with `renew_on_use`).
+    pub(crate) fn new(capacity: usize, lifetime: Duration, renew_on_use: bool) -> RecentSet<K> {
+        RecentSet(RecentMap::new(capacity, lifetime, renew_on_use))
+    }
+
+    /// Returns whether `key` is remembered.
+    pub(crate) fn contains<Q: Hash + Equivalent<K> + ?Sized>(&self, key: &Q) -> bool {
+        self.0.with(key, |found| found.is_some())
     }
 
     /// Remembers `key`.
     pub(crate) fn insert(&self, key: K) {
-        self.lock().newer.entries.insert(key);
+        self.0.insert(key, ());
     }
 }
 

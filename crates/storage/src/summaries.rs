@@ -15,7 +15,8 @@ use esmond_model::summary::{bin_start, fold_source};
 use esmond_model::{BinState, DataType};
 use futures::future::BoxFuture;
 
-use crate::buckets::is_numeric;
+use crate::buckets::{POINT_SPAN, is_numeric};
+use crate::known::{self, KnownPoints, Lookup, day_of};
 use crate::{Bin, Error, Page, Point, Result, SeriesKey, SeriesStore, TimeRange};
 
 /// Number of locks that refreshes of different series share.
@@ -177,10 +178,17 @@ impl SeriesStore {
         let mut occupied: BTreeMap<SeriesKey, BTreeSet<i64>> = BTreeMap::new();
         for (metadata_key, (event_types, timestamps)) in by_record {
             let timestamps: Vec<i64> = timestamps.into_iter().collect();
-            let found = self
-                .repository
-                .existing_points(metadata_key, &event_types, &timestamps)
-                .await?;
+            let found = match self.known.as_deref() {
+                Some(known) => {
+                    self.existing_known(known, metadata_key, &event_types, &timestamps)
+                        .await?
+                }
+                None => {
+                    self.repository
+                        .existing_points(metadata_key, &event_types, &timestamps)
+                        .await?
+                }
+            };
             for (event_type, ts) in found {
                 let series = SeriesKey {
                     metadata_key: metadata_key.to_owned(),
@@ -190,6 +198,68 @@ impl SeriesStore {
             }
         }
         Ok(occupied)
+    }
+
+    /// Returns which of `timestamps` hold points of the numeric series `event_types` of a
+    /// record, from what this node knows where it can, reading the rest.
+    async fn existing_known(
+        &self,
+        known: &KnownPoints,
+        metadata_key: &str,
+        event_types: &[String],
+        timestamps: &[i64],
+    ) -> Result<Vec<(String, i64)>> {
+        let Some(asked) = known::bits(event_types) else {
+            return self
+                .repository
+                .existing_points(metadata_key, event_types, timestamps)
+                .await;
+        };
+        let mut days: BTreeMap<i64, Vec<i64>> = BTreeMap::new();
+        for &ts in timestamps {
+            days.entry(day_of(ts)).or_default().push(ts);
+        }
+        let mut found = Vec::new();
+        let mut unknown = Vec::new();
+        for (day, stamps) in days {
+            let mut lookup = known.lookup(metadata_key, day, asked, &stamps);
+            if lookup == Lookup::Unknown {
+                // One read of the day's newest points; this node's own writes keep it current.
+                let range = TimeRange {
+                    begin: day * POINT_SPAN,
+                    end: (day + 1) * POINT_SPAN - 1,
+                };
+                let newest = self
+                    .repository
+                    .newest_points(metadata_key, event_types, range, known::LEARN_ROWS)
+                    .await?;
+                known.learn(metadata_key, day, asked, &newest);
+                lookup = known.lookup(metadata_key, day, asked, &stamps);
+            }
+            match lookup {
+                Lookup::Known(taken) => {
+                    for (ts, series) in taken {
+                        found.extend(
+                            event_types
+                                .iter()
+                                .filter(|event_type| {
+                                    known::bit(event_type).is_some_and(|bit| series & bit != 0)
+                                })
+                                .map(|event_type| (event_type.clone(), ts)),
+                        );
+                    }
+                }
+                Lookup::TooOld | Lookup::Unknown => unknown.extend(stamps),
+            }
+        }
+        if !unknown.is_empty() {
+            let read = self
+                .repository
+                .existing_points(metadata_key, event_types, &unknown)
+                .await?;
+            found.extend(read);
+        }
+        Ok(found)
     }
 
     /// Stores staged series writes, their points with one call, and their summaries; returns
@@ -215,6 +285,17 @@ impl SeriesStore {
             .collect();
         if !points.is_empty() {
             self.repository.put_points(&points).await?;
+            if let Some(known) = self.known.as_deref() {
+                for (series, stored) in &points {
+                    // Only numbers are checked; other series have no bit to note.
+                    let Some(bit) = known::bit(&series.event_type) else {
+                        continue;
+                    };
+                    for point in stored.iter() {
+                        known.stored(&series.metadata_key, point.ts, bit);
+                    }
+                }
+            }
         }
         let refreshed = staged.iter().map(|(_, write)| self.refresh_late(write));
         futures::future::try_join_all(refreshed).await?;

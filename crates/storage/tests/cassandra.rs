@@ -258,3 +258,12 @@ async fn settling_beside_late_writes_converges_on_cassandra() {
     common::settling_beside_late_writes_converges(backend).await;
     drop_keyspace(&settings).await;
 }
+
+#[tokio::test]
+#[ignore = "needs a running Cassandra; tests/run.sh starts one and runs this"]
+async fn known_points_answer_as_reads_do_on_cassandra() {
+    let settings = settings("known");
+    let backend = backend(&settings).await;
+    common::known_points_answer_as_reads_do(backend).await;
+    drop_keyspace(&settings).await;
+}

@@ -51,3 +51,10 @@ async fn concurrent_checks_find_their_own_points() {
     let (_metadata, backend) = embedded(&dir).await;
     common::concurrent_checks_find_their_own_points(backend).await;
 }
+
+#[tokio::test]
+async fn known_points_answer_as_reads_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_metadata, backend) = embedded(&dir).await;
+    common::known_points_answer_as_reads_do(backend).await;
+}

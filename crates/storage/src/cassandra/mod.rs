@@ -34,7 +34,9 @@ pub use settings::{CassandraSettings, Replication};
 use crate::buckets::{POINT_SPAN, bin_span, bucket_of, is_numeric};
 use crate::columns::{BinRow, ValueColumns, data_type, histogram_to_text};
 use crate::recent::{RecentSet, SeriesAt};
-use crate::{Bin, Error, Page, Point, Result, SeriesKey, TimeRange, TimeSeriesRepository};
+use crate::{
+    Bin, Error, NewestPoints, Page, Point, Result, SeriesKey, TimeRange, TimeSeriesRepository,
+};
 
 /// Writes of one request sent to Cassandra at once.
 const MAX_IN_FLIGHT_WRITES: usize = 32;
@@ -65,6 +67,7 @@ struct Statements {
     select_points: PreparedStatement,
     select_record_points: PreparedStatement,
     select_existing: PreparedStatement,
+    select_newest: PreparedStatement,
     insert_bin: PreparedStatement,
     select_bins: PreparedStatement,
     insert_bucket: PreparedStatement,
@@ -99,6 +102,12 @@ impl Statements {
             ))
             .await?,
             select_existing: prepare(select_existing_cql(keyspace)).await?,
+            select_newest: prepare(format!(
+                "select event_type, ts from {keyspace}.points \
+                 where metadata_key = ? and part = '' and bucket = ? and ts >= ? and ts <= ? \
+                 order by ts desc limit ?"
+            ))
+            .await?,
             insert_bin: prepare(insert_bin_cql(keyspace)).await?,
             select_bins: prepare(format!(
                 "select bin_start, point_count, int_sum, float_sum, numerator, denominator, histogram \
@@ -444,6 +453,46 @@ impl TimeSeriesRepository for CassandraSeriesStore {
         }
         existing.sort_unstable();
         Ok(existing)
+    }
+
+    async fn newest_points(
+        &self,
+        metadata_key: &str,
+        event_types: &[String],
+        range: TimeRange,
+        limit: usize,
+    ) -> Result<NewestPoints> {
+        // The record's numeric series share the partition: the newest rows of all of them are
+        // read, and a limit that cuts the list counts them all.
+        let bucket = bucket_of(range.begin, POINT_SPAN);
+        let end = range.end.min((bucket + 1) * POINT_SPAN - 1);
+        let limit = i32::try_from(limit.max(1)).unwrap_or(i32::MAX);
+        let values = (metadata_key, bucket, range.begin, end, limit);
+        let result = self
+            .session
+            .execute_unpaged(&self.statements.select_newest, values)
+            .await
+            .map_err(driver_error)?;
+        let rows = result.into_rows_result().map_err(driver_error)?;
+        let rows = rows
+            .rows::<(String, i64)>()
+            .map_err(driver_error)?
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(driver_error)?;
+        // Rows come by time, newest first: with the list cut, only its oldest second may be
+        // partial.
+        let complete_after = match rows.last() {
+            Some(&(_, oldest)) if rows.len() >= limit as usize => oldest,
+            _ => range.begin - 1,
+        };
+        let points = rows
+            .into_iter()
+            .filter(|(event_type, _)| event_types.contains(event_type))
+            .collect();
+        Ok(NewestPoints {
+            points,
+            complete_after,
+        })
     }
 
     async fn put_points(&self, series: &[(&SeriesKey, &[Point])]) -> Result<()> {

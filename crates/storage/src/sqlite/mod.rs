@@ -7,7 +7,9 @@ use async_trait::async_trait;
 use sqlx::{QueryBuilder, Sqlite, SqlitePool};
 
 use crate::columns::{BinRow, ValueColumns, data_type, histogram_to_text};
-use crate::{Bin, Error, Page, Point, Result, SeriesKey, TimeRange, TimeSeriesRepository};
+use crate::{
+    Bin, Error, NewestPoints, Page, Point, Result, SeriesKey, TimeRange, TimeSeriesRepository,
+};
 
 /// Rows per multi-row insert, well under SQLite's bound-parameter limit.
 const INSERT_CHUNK: usize = 500;
@@ -86,6 +88,47 @@ impl TimeSeriesRepository for SqliteSeriesStore {
         .fetch_all(&self.pool)
         .await?;
         Ok(existing)
+    }
+
+    async fn newest_points(
+        &self,
+        metadata_key: &str,
+        event_types: &[String],
+        range: TimeRange,
+        limit: usize,
+    ) -> Result<NewestPoints> {
+        // One indexed read per series; the list is complete after the latest of the times
+        // where a series' read was cut.
+        let limit = i64::try_from(limit.max(1)).unwrap_or(i64::MAX);
+        let mut newest = NewestPoints {
+            points: Vec::new(),
+            complete_after: range.begin - 1,
+        };
+        for event_type in event_types {
+            let stamps: Vec<(i64,)> = sqlx::query_as(
+                "select ts from base_point where metadata_key = ? and event_type = ? \
+                 and ts >= ? and ts <= ? order by ts desc limit ?",
+            )
+            .bind(metadata_key)
+            .bind(event_type)
+            .bind(range.begin)
+            .bind(range.end)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+            if let Some(&(oldest,)) = stamps.last()
+                && stamps.len() as i64 >= limit
+            {
+                newest.complete_after = newest.complete_after.max(oldest);
+            }
+            newest
+                .points
+                .extend(stamps.into_iter().map(|(ts,)| (event_type.clone(), ts)));
+        }
+        newest
+            .points
+            .sort_unstable_by_key(|&(_, ts)| std::cmp::Reverse(ts));
+        Ok(newest)
     }
 
     async fn put_points(&self, series: &[(&SeriesKey, &[Point])]) -> Result<()> {

@@ -5,16 +5,19 @@
 //!   point updates settled bins at once;
 //! - late points that land on another node while the pass settles their hour, between its read
 //!   and its (held back) write, still end up in the settled bins;
-//! - concurrent duplicate checks of records that share seconds each find their own points.
+//! - concurrent duplicate checks of records that share seconds each find their own points;
+//! - duplicate checks answered from a node's knowledge give the answers of reads.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use esmond_model::summary::state_windows;
 use esmond_model::{DataType, Value};
 use esmond_storage::{
-    Bin, Page, Point, Result, SeriesKey, SeriesStore, TimeRange, TimeSeriesRepository,
+    Bin, NewestPoints, Page, Point, Result, SeriesKey, SeriesStore, SeriesWrite, TimeRange,
+    TimeSeriesRepository, WriteOutcome,
 };
 
 const NODES: i64 = 16;
@@ -232,7 +235,7 @@ pub(crate) async fn settling_beside_late_writes_converges(backend: Arc<dyn TimeS
     let delay = Duration::from_secs(900);
     // The settler's bin writes land late, so that late points arrive between its reads and
     // its writes; only the confirming read then keeps its bins right.
-    let slow = Arc::new(LateBinWrites(backend.clone()));
+    let slow = Arc::new(Observed::new(backend.clone(), BIN_WRITE_DELAY));
     let settler = SeriesStore::new(slow).with_settling(delay);
     let writer = SeriesStore::new(backend.clone()).with_settling(delay);
     let now = esmond_storage::now();
@@ -314,18 +317,42 @@ pub(crate) async fn settling_beside_late_writes_converges(backend: Arc<dyn TimeS
     }
 }
 
-/// A backend whose bin writes wait [`BIN_WRITE_DELAY`] first, as on a node whose upserts land
-/// late; everything else goes straight to the real backend.
+/// A real backend, observed: its bin writes can be held back (as on a node whose upserts land
+/// late), and its duplicate-check reads are counted. Everything goes to the real backend.
 #[derive(Debug)]
-struct LateBinWrites(Arc<dyn TimeSeriesRepository>);
+struct Observed {
+    inner: Arc<dyn TimeSeriesRepository>,
+    bin_write_delay: Duration,
+    existing_reads: AtomicUsize,
+    newest_reads: AtomicUsize,
+}
 
-/// How long [`LateBinWrites`] holds a bin write back.
+impl Observed {
+    fn new(inner: Arc<dyn TimeSeriesRepository>, bin_write_delay: Duration) -> Observed {
+        Observed {
+            inner,
+            bin_write_delay,
+            existing_reads: AtomicUsize::new(0),
+            newest_reads: AtomicUsize::new(0),
+        }
+    }
+
+    /// Returns the reads of stored seconds and of newest points so far.
+    fn reads(&self) -> (usize, usize) {
+        (
+            self.existing_reads.load(Ordering::SeqCst),
+            self.newest_reads.load(Ordering::SeqCst),
+        )
+    }
+}
+
+/// How long the settling scenario holds a bin write back.
 const BIN_WRITE_DELAY: Duration = Duration::from_millis(40);
 
 #[async_trait::async_trait]
-impl TimeSeriesRepository for LateBinWrites {
+impl TimeSeriesRepository for Observed {
     async fn ping(&self) -> Result<()> {
-        self.0.ping().await
+        self.inner.ping().await
     }
 
     async fn existing_points(
@@ -334,13 +361,27 @@ impl TimeSeriesRepository for LateBinWrites {
         event_types: &[String],
         timestamps: &[i64],
     ) -> Result<Vec<(String, i64)>> {
-        self.0
+        self.existing_reads.fetch_add(1, Ordering::SeqCst);
+        self.inner
             .existing_points(metadata_key, event_types, timestamps)
             .await
     }
 
+    async fn newest_points(
+        &self,
+        metadata_key: &str,
+        event_types: &[String],
+        range: TimeRange,
+        limit: usize,
+    ) -> Result<NewestPoints> {
+        self.newest_reads.fetch_add(1, Ordering::SeqCst);
+        self.inner
+            .newest_points(metadata_key, event_types, range, limit)
+            .await
+    }
+
     async fn put_points(&self, series: &[(&SeriesKey, &[Point])]) -> Result<()> {
-        self.0.put_points(series).await
+        self.inner.put_points(series).await
     }
 
     async fn get_points(
@@ -349,7 +390,7 @@ impl TimeSeriesRepository for LateBinWrites {
         range: TimeRange,
         page: Page,
     ) -> Result<Vec<Point>> {
-        self.0.get_points(series, range, page).await
+        self.inner.get_points(series, range, page).await
     }
 
     async fn get_record_points(
@@ -358,14 +399,14 @@ impl TimeSeriesRepository for LateBinWrites {
         event_types: &[String],
         range: TimeRange,
     ) -> Result<BTreeMap<String, Vec<Point>>> {
-        self.0
+        self.inner
             .get_record_points(metadata_key, event_types, range)
             .await
     }
 
     async fn put_bins(&self, series: &SeriesKey, window: i64, bins: &[Bin]) -> Result<()> {
-        tokio::time::sleep(BIN_WRITE_DELAY).await;
-        self.0.put_bins(series, window, bins).await
+        tokio::time::sleep(self.bin_write_delay).await;
+        self.inner.put_bins(series, window, bins).await
     }
 
     async fn get_bins(
@@ -375,7 +416,7 @@ impl TimeSeriesRepository for LateBinWrites {
         range: TimeRange,
         page: Page,
     ) -> Result<Vec<Bin>> {
-        self.0.get_bins(series, window, range, page).await
+        self.inner.get_bins(series, window, range, page).await
     }
 
     async fn queue_settling(
@@ -384,19 +425,19 @@ impl TimeSeriesRepository for LateBinWrites {
         windows: &[i64],
         slots: &[i64],
     ) -> Result<()> {
-        self.0.queue_settling(series, windows, slots).await
+        self.inner.queue_settling(series, windows, slots).await
     }
 
     async fn queued_for_settling(&self, slot: i64) -> Result<Vec<(SeriesKey, Vec<i64>)>> {
-        self.0.queued_for_settling(slot).await
+        self.inner.queued_for_settling(slot).await
     }
 
     async fn settled_through(&self) -> Result<Option<i64>> {
-        self.0.settled_through().await
+        self.inner.settled_through().await
     }
 
     async fn advance_settled(&self, through: i64) -> Result<()> {
-        self.0.advance_settled(through).await
+        self.inner.advance_settled(through).await
     }
 }
 
@@ -484,4 +525,128 @@ pub(crate) async fn concurrent_checks_find_their_own_points(
     for check in checks {
         check.await.unwrap();
     }
+}
+
+/// Runs the scenario of duplicate checks answered from a node's knowledge against `backend`:
+/// one read learns a record's day, the node's own writes keep it current, earlier or forgotten
+/// seconds are read, and the answers are those a read would give. A node that did not see a
+/// write (another API node) learns the day for itself.
+pub(crate) async fn known_points_answer_as_reads_do(backend: Arc<dyn TimeSeriesRepository>) {
+    let observed = Arc::new(Observed::new(backend.clone(), Duration::ZERO));
+    let node = SeriesStore::new(observed.clone()).with_known_points();
+    let other = SeriesStore::new(backend.clone()).with_known_points();
+    let day = 1_700_000_000_i64.div_euclid(86_400) * 86_400;
+    let record = "known-".repeat(5);
+    let series = |event_type: &str| SeriesKey {
+        metadata_key: record.clone(),
+        event_type: event_type.to_owned(),
+    };
+    let run = |ts: i64, kinds: &[&str]| -> Vec<SeriesWrite> {
+        kinds
+            .iter()
+            .map(|kind| SeriesWrite {
+                series: series(kind),
+                data_type: DataType::Integer,
+                windows: Vec::new(),
+                points: vec![Point {
+                    ts,
+                    value: Value::Integer(ts % 1000),
+                }],
+            })
+            .collect()
+    };
+    let both = ["packet-count-sent", "packet-count-lost"];
+    // What each write found already stored, series by series.
+    let duplicates = |outcomes: Vec<WriteOutcome>| -> Vec<bool> {
+        outcomes
+            .into_iter()
+            .map(|outcome| !outcome.duplicates.is_empty())
+            .collect()
+    };
+
+    // A point stored before the node knew the day, by someone else.
+    let early = day + 60;
+    let sent = series("packet-count-sent");
+    let stored_early = [Point {
+        ts: early,
+        value: Value::Integer(1),
+    }];
+    backend
+        .put_points(&[(&sent, &stored_early[..])])
+        .await
+        .unwrap();
+
+    // The first run reads the day's newest points once; the next ones read nothing.
+    let first = day + 3_600;
+    for index in 0..6 {
+        let outcomes = node
+            .write_all(run(first + 60 * index, &both))
+            .await
+            .unwrap();
+        assert_eq!(duplicates(outcomes), [false, false], "run {index}");
+    }
+    assert_eq!(observed.reads(), (0, 1));
+    // A run posted again, and the point found by the first read: answered without a read.
+    let again = node.write_all(run(first + 120, &both)).await.unwrap();
+    assert_eq!(duplicates(again), [true, true]);
+    let found = node.write_all(run(early, &both)).await.unwrap();
+    assert_eq!(duplicates(found), [true, false]);
+    assert_eq!(observed.reads(), (0, 1));
+
+    // The first read found the whole day: an earlier second is known too.
+    let before = node.write_all(run(day + 30, &both)).await.unwrap();
+    assert_eq!(duplicates(before), [false, false]);
+    assert_eq!(observed.reads(), (0, 1));
+
+    // Another node learns the day for itself and finds what this one stored.
+    let elsewhere = other.write_all(run(first + 180, &both)).await.unwrap();
+    assert_eq!(duplicates(elsewhere), [true, true]);
+
+    // Seconds the node no longer remembers are read again, and found.
+    for index in 6..40 {
+        node.write_all(run(first + 60 * index, &both))
+            .await
+            .unwrap();
+    }
+    let reads = observed.reads();
+    let old = node.write_all(run(first + 60, &both)).await.unwrap();
+    assert_eq!(duplicates(old), [true, true]);
+    assert_eq!(observed.reads(), (reads.0 + 1, reads.1));
+
+    // As documented: a run the other node stored after this node learned the day is not known
+    // here. Stored again with the same values, it is answered as new; nothing is doubled.
+    let late = first + 60 * 41;
+    other.write_all(run(late, &both)).await.unwrap();
+    let unseen = node.write_all(run(late, &both)).await.unwrap();
+    assert_eq!(duplicates(unseen), [false, false]);
+    let range = TimeRange {
+        begin: late,
+        end: late,
+    };
+    let points = backend
+        .get_points(&sent, range, Page::default())
+        .await
+        .unwrap();
+    assert_eq!(points.len(), 1);
+
+    // A series the day was not learned for is learned anew, with the others.
+    let rate = node
+        .write_all(run(
+            first + 60 * 42,
+            &["packet-count-sent", "packet-duplicates"],
+        ))
+        .await
+        .unwrap();
+    assert_eq!(duplicates(rate), [false, false]);
+    assert_eq!(observed.reads(), (reads.0 + 1, reads.1 + 1));
+
+    // A node that learns a day fuller than one read knows only its newest points, and reads
+    // the seconds before them.
+    let counted = Arc::new(Observed::new(backend.clone(), Duration::ZERO));
+    let third = SeriesStore::new(counted.clone()).with_known_points();
+    let newest = third.write_all(run(late, &both)).await.unwrap();
+    assert_eq!(duplicates(newest), [true, true]);
+    let older = third.write_all(run(first + 60, &both)).await.unwrap();
+    assert_eq!(duplicates(older), [true, true]);
+    assert_eq!(counted.reads(), (1, 1));
 }

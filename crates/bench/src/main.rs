@@ -79,10 +79,10 @@ struct IngestArgs {
     #[arg(long, default_value_t = 16)]
     concurrency: usize,
     /// Seconds of ingest in all.
-    #[arg(long, default_value_t = 30)]
+    #[arg(long, default_value_t = 60)]
     seconds: u64,
     /// Slices the ingest is sent in; after each, every raw writer writes the same rows.
-    #[arg(long, default_value_t = 5)]
+    #[arg(long, default_value_t = 10)]
     rounds: usize,
     /// Latencybg records to write to, each run 60 s after the last on its record (a quarter
     /// as many throughput records).

@@ -294,7 +294,8 @@ pub(crate) async fn compare(target: &Target, ingest: &Ingest) -> anyhow::Result<
         let turns = writers.len();
         for turn in 0..turns {
             let writer = &mut writers[(round + turn) % turns];
-            let written = writer.write(ingest.concurrency, &rows).await?;
+            let took = writer.write(ingest.concurrency, &rows).await?;
+            let written = rate(slice_points + slice_bins, took);
             line += &format!("; {} {written:.0}", writer.name);
         }
         println!("{line}");
@@ -443,12 +444,12 @@ impl RawWriter {
         self.statements.checker.is_some()
     }
 
-    /// Writes `rows`, `concurrency` runs at a time; returns rows per second.
+    /// Writes `rows`, `concurrency` runs at a time; returns the time it took.
     async fn write(
         &mut self,
         concurrency: usize,
         rows: &Arc<Vec<(Run, Vec<BinId>)>>,
-    ) -> anyhow::Result<f64> {
+    ) -> anyhow::Result<Duration> {
         let started = Instant::now();
         let next = Arc::new(AtomicU64::new(0));
         let mut workers = Vec::new();
@@ -474,8 +475,7 @@ impl RawWriter {
         }
         let elapsed = started.elapsed();
         self.time += elapsed;
-        let (points, bins) = count_rows(rows);
-        Ok(rate(points + bins, elapsed))
+        Ok(elapsed)
     }
 
     /// Drops the scratch keyspace.

@@ -37,6 +37,12 @@ pub fn bucket_of(ts: i64, span: i64) -> i64 {
     ts.div_euclid(span)
 }
 
+/// Returns the first and the last second of partition `bucket` of `span` seconds.
+pub fn bucket_bounds(bucket: i64, span: i64) -> (i64, i64) {
+    let begin = bucket.saturating_mul(span);
+    (begin, begin.saturating_add(span - 1))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -52,5 +58,14 @@ mod tests {
         assert!(is_numeric(DataType::Percentage));
         assert!(!is_numeric(DataType::Histogram));
         assert!(bin_span(300) < bin_span(86_400));
+    }
+
+    #[test]
+    fn bounds_are_the_seconds_a_bucket_holds() {
+        for ts in [0, DAY - 1, DAY, -1, 1_700_000_000] {
+            let (begin, end) = bucket_bounds(bucket_of(ts, DAY), DAY);
+            assert!(begin <= ts && ts <= end);
+            assert_eq!(end - begin, DAY - 1);
+        }
     }
 }

@@ -18,7 +18,7 @@ use esmond_model::EventType;
 use hashbrown::Equivalent;
 
 use crate::NewestPoints;
-use crate::buckets::{POINT_SPAN, is_numeric};
+use crate::buckets::{POINT_SPAN, bucket_of, is_numeric};
 use crate::recent::RecentMap;
 
 /// Rows read to learn a record's day: its newest points, about ten latencybg runs.
@@ -53,7 +53,7 @@ pub(crate) fn bits(event_types: &[String]) -> Option<Bits> {
 
 /// Returns the day partition of a time stamp.
 pub(crate) fn day_of(ts: i64) -> i64 {
-    ts.div_euclid(POINT_SPAN)
+    bucket_of(ts, POINT_SPAN)
 }
 
 /// What a node knows of one record's day.

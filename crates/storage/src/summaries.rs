@@ -15,7 +15,7 @@ use esmond_model::summary::{bin_start, fold_source};
 use esmond_model::{BinState, DataType};
 use futures::future::BoxFuture;
 
-use crate::buckets::{POINT_SPAN, is_numeric};
+use crate::buckets::{POINT_SPAN, bucket_bounds, is_numeric};
 use crate::known::{self, KnownPoints, Lookup, day_of};
 use crate::{Bin, Error, Page, Point, Result, SeriesKey, SeriesStore, TimeRange};
 
@@ -225,10 +225,8 @@ impl SeriesStore {
             let mut lookup = known.lookup(metadata_key, day, asked, &stamps);
             if lookup == Lookup::Unknown {
                 // One read of the day's newest points; this node's own writes keep it current.
-                let range = TimeRange {
-                    begin: day * POINT_SPAN,
-                    end: (day + 1) * POINT_SPAN - 1,
-                };
+                let (begin, end) = bucket_bounds(day, POINT_SPAN);
+                let range = TimeRange { begin, end };
                 let newest = self
                     .repository
                     .newest_points(metadata_key, event_types, range, known::LEARN_ROWS)

@@ -31,7 +31,7 @@ pub use retention::{Expiry, MAX_TTL, RetentionPolicy, RetentionRule};
 pub use schema::ClusterStatus;
 pub use settings::{CassandraSettings, Replication};
 
-use crate::buckets::{POINT_SPAN, bin_span, bucket_of, is_numeric};
+use crate::buckets::{POINT_SPAN, bin_span, bucket_bounds, bucket_of, is_numeric};
 use crate::columns::{BinRow, ValueColumns, data_type, histogram_to_text};
 use crate::recent::{RecentSet, SeriesAt};
 use crate::{
@@ -465,7 +465,7 @@ impl TimeSeriesRepository for CassandraSeriesStore {
         // The record's numeric series share the partition: the newest rows of all of them are
         // read, and a limit that cuts the list counts them all.
         let bucket = bucket_of(range.begin, POINT_SPAN);
-        let end = range.end.min((bucket + 1) * POINT_SPAN - 1);
+        let end = range.end.min(bucket_bounds(bucket, POINT_SPAN).1);
         let limit = i32::try_from(limit.max(1)).unwrap_or(i32::MAX);
         let values = (metadata_key, bucket, range.begin, end, limit);
         let result = self
